@@ -1,0 +1,1 @@
+"""Plumbing shared by every subsystem: configuration, database, security, web app, CLI."""
