@@ -26,7 +26,7 @@ from fedcore.core.db import utcnow
 from fedcore.core.errors import Forbidden, NotAuthenticated, ValidationFailed
 from fedcore.core.models import ApiToken
 
-TOKEN_PREFIX = "fct_"
+TOKEN_PREFIX = "fct_"  # noqa: S105  (a prefix, not a secret)
 
 
 @dataclass(frozen=True)
@@ -149,14 +149,18 @@ class PermissionTable:
     def actions(self) -> list[str]:
         return sorted(self._rules)
 
-    def allows(self, action: str, *, session: Session, actor: Principal, target: Any = None) -> bool:
+    def allows(
+        self, action: str, *, session: Session, actor: Principal, target: Any = None
+    ) -> bool:
         if not actor.is_authenticated:
             return False
         if actor.is_admin:
             return True
         return self._rules[action](session, actor, target)
 
-    def require(self, action: str, *, session: Session, actor: Principal, target: Any = None) -> None:
+    def require(
+        self, action: str, *, session: Session, actor: Principal, target: Any = None
+    ) -> None:
         if not actor.is_authenticated:
             raise NotAuthenticated(f"{action} needs an authenticated caller")
         if not self.allows(action, session=session, actor=actor, target=target):

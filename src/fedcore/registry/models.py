@@ -25,7 +25,9 @@ def _link(name: str, left: str, right: str) -> Table:
     return Table(
         f"registry_{name}",
         Base.metadata,
-        Column(f"{left}_id", ForeignKey(f"registry_{left}.id", ondelete="CASCADE"), primary_key=True),
+        Column(
+            f"{left}_id", ForeignKey(f"registry_{left}.id", ondelete="CASCADE"), primary_key=True
+        ),
         Column(
             f"{right}_id", ForeignKey(f"registry_{right}.id", ondelete="CASCADE"), primary_key=True
         ),
@@ -406,4 +408,3 @@ class ApiCredential(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_renewed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-

@@ -34,7 +34,7 @@ from fedcore.registry.enums import (
 NAME_RE = r"^[A-Za-z0-9][A-Za-z0-9 ._@()\-]*$"
 KEY_RE = r"^[A-Za-z0-9\s@_\-\[\]+.]{1,255}$"
 VALUE_FORBIDDEN = re.compile(r"['\";()`]")
-HOSTNAME_RE = r"^(?=.{1,253}$)([A-Za-z0-9_]([A-Za-z0-9_\-]{0,61}[A-Za-z0-9_])?)(\.[A-Za-z0-9_]([A-Za-z0-9_\-]{0,61}[A-Za-z0-9_])?)*\.?$"
+HOSTNAME_RE = r"^([A-Za-z0-9_]([A-Za-z0-9_\-]{0,61}[A-Za-z0-9_])?)(\.[A-Za-z0-9_]([A-Za-z0-9_\-]{0,61}[A-Za-z0-9_])?)*\.?$"
 EMAIL_RE = r"^$|^[^@\s]+@[^@\s]+\.[^@\s]+$"
 URL_RE = r"^$|^[A-Za-z][A-Za-z0-9+.\-]*://\S+$"
 
@@ -57,8 +57,12 @@ def _timezone(value: str) -> str:
     return value
 
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000), AfterValidator(_no_quotes)]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=255), AfterValidator(_no_quotes)]
+Text = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=2000), AfterValidator(_no_quotes)
+]
+ShortText = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=255), AfterValidator(_no_quotes)
+]
 Name = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255, pattern=NAME_RE)
 ]
@@ -69,7 +73,9 @@ Hostname = Annotated[
 ]
 UTCTime = Annotated[datetime, AfterValidator(_utc), PlainSerializer(isoformat_z, return_type=str)]
 Timezone = Annotated[str, AfterValidator(_timezone)]
-Dn = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000), AfterValidator(_no_quotes)]
+Dn = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=1000), AfterValidator(_no_quotes)
+]
 
 
 class _In(BaseModel):
@@ -241,7 +247,9 @@ class SiteUpdate(_In):
     subgrid: ShortText | None = None
     infrastructure: Infrastructure | None = None
     notify: bool | None = None
-    country_code: Annotated[str, StringConstraints(min_length=2, max_length=2, to_upper=True)] | None = None
+    country_code: (
+        Annotated[str, StringConstraints(min_length=2, max_length=2, to_upper=True)] | None
+    ) = None
     scopes: list[str] | None = None
 
 
@@ -311,12 +319,17 @@ class CertificationChangeRead(_Out):
 
 class ServiceTypeCreate(_In):
     name: Name
-    description: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+    description: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)
+    ]
     monitoring_exception: bool = False
 
 
 class ServiceTypeUpdate(_In):
-    description: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)] | None = None
+    description: (
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+        | None
+    ) = None
     monitoring_exception: bool | None = None
 
 
@@ -432,7 +445,10 @@ class ServiceGroupCreate(_In):
     name: Name
     description: Text = ""
     monitored: bool = False
-    email: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=255, pattern=EMAIL_RE)]
+    email: Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, min_length=3, max_length=255, pattern=EMAIL_RE),
+    ]
     scopes: list[str] = Field(default_factory=list)
     services: list[int] = Field(default_factory=list, description="service ids")
 
@@ -463,7 +479,9 @@ class ServiceGroupRead(_Out):
 
 class DowntimeCreate(_In):
     severity: Severity
-    description: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
+    description: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)
+    ]
     start: UTCTime
     end: UTCTime
     services: list[int] = Field(min_length=1, description="ids of affected services (one site)")
@@ -472,7 +490,10 @@ class DowntimeCreate(_In):
 
 class DowntimeUpdate(_In):
     severity: Severity | None = None
-    description: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)] | None = None
+    description: (
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
+        | None
+    ) = None
     start: UTCTime | None = None
     end: UTCTime | None = None
     services: list[int] | None = None

@@ -8,11 +8,13 @@ from typing import Any, TypeVar
 
 import pycountry
 from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from fedcore.core.errors import Conflict, NotFound, ValidationFailed
 from fedcore.core.security import Principal
-from fedcore.registry.models import Counter, Country, Scope
+from fedcore.registry.enums import EntityType
+from fedcore.registry.models import Counter, Country, Role, Scope
 from fedcore.registry.permissions import permissions
 from fedcore.registry.schemas import PropertyIn
 
@@ -164,3 +166,23 @@ def delete_properties(session: Session, owner: Any, items: Sequence[PropertyIn] 
 
 def count(session: Session, stmt: Any) -> int:
     return session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+
+
+def flush_unique(session: Session, what: str, name: str) -> None:
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError as exc:
+        raise Conflict(f"a {what} named {name!r} exists already", field="name") from exc
+
+
+def apply_changes(obj: object, data: dict[str, object]) -> None:
+    for key, value in data.items():
+        setattr(obj, key, value)
+
+
+def delete_roles_of(session: Session, entity_type: EntityType, entity_id: int) -> None:
+    for role in session.scalars(
+        select(Role).where(Role.entity_type == entity_type, Role.entity_id == entity_id)
+    ):
+        session.delete(role)

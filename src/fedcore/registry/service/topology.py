@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from sqlalchemy import Select, exists, or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from fedcore.core.db import utcnow
-from fedcore.core.errors import Conflict, RuleViolation
+from fedcore.core.errors import RuleViolation
 from fedcore.core.pagination import Page, paginate
 from fedcore.core.security import Principal
 from fedcore.registry.enums import CERTIFICATION_TRANSITIONS, CertificationStatus, EntityType
@@ -16,7 +15,6 @@ from fedcore.registry.models import (
     Country,
     Ngi,
     Project,
-    Role,
     Scope,
     Service,
     Site,
@@ -38,26 +36,15 @@ from fedcore.registry.schemas import (
 )
 from fedcore.registry.service.common import (
     allocate_primary_key,
+    apply_changes,
     country_for_code,
+    delete_roles_of,
+    flush_unique,
     get_by_id,
     get_by_name,
     like,
     resolve_scopes,
 )
-
-
-def _flush_unique(session: Session, what: str, name: str) -> None:
-    try:
-        with session.begin_nested():
-            session.flush()
-    except IntegrityError as exc:
-        raise Conflict(f"a {what} named {name!r} exists already", field="name") from exc
-
-
-def _apply(obj: object, data: dict[str, object]) -> None:
-    for key, value in data.items():
-        setattr(obj, key, value)
-
 
 # --- scopes ---------------------------------------------------------------------------------------
 
@@ -74,14 +61,14 @@ def create_scope(*, session: Session, actor: Principal, data: ScopeCreate) -> Sc
     permissions.require("registry.scope.create", session=session, actor=actor)
     scope = Scope(**data.model_dump())
     session.add(scope)
-    _flush_unique(session, "scope", data.name)
+    flush_unique(session, "scope", data.name)
     return scope
 
 
 def update_scope(*, session: Session, actor: Principal, scope_id: int, data: ScopeUpdate) -> Scope:
     permissions.require("registry.scope.update", session=session, actor=actor)
     scope = get_scope(session=session, scope_id=scope_id)
-    _apply(scope, data.model_dump(exclude_unset=True))
+    apply_changes(scope, data.model_dump(exclude_unset=True))
     session.flush()
     return scope
 
@@ -107,7 +94,7 @@ def create_project(*, session: Session, actor: Principal, data: ProjectCreate) -
     permissions.require("registry.project.create", session=session, actor=actor)
     project = Project(**data.model_dump())
     session.add(project)
-    _flush_unique(session, "project", data.name)
+    flush_unique(session, "project", data.name)
     return project
 
 
@@ -116,7 +103,7 @@ def update_project(
 ) -> Project:
     project = get_project(session=session, project_id=project_id)
     permissions.require("registry.project.edit", session=session, actor=actor, target=project)
-    _apply(project, data.model_dump(exclude_unset=True))
+    apply_changes(project, data.model_dump(exclude_unset=True))
     session.flush()
     return project
 
@@ -124,7 +111,7 @@ def update_project(
 def delete_project(*, session: Session, actor: Principal, project_id: int) -> None:
     permissions.require("registry.project.delete", session=session, actor=actor)
     project = get_project(session=session, project_id=project_id)
-    _delete_roles(session, EntityType.PROJECT, project.id)
+    delete_roles_of(session, EntityType.PROJECT, project.id)
     session.delete(project)
     session.flush()
 
@@ -150,7 +137,11 @@ def ngi_query(filter: NgiFilter | None = None) -> Select[tuple[Ngi]]:
 
 
 def list_ngis(
-    *, session: Session, filter: NgiFilter | None = None, cursor: int | None = None, limit: int = 100
+    *,
+    session: Session,
+    filter: NgiFilter | None = None,
+    cursor: int | None = None,
+    limit: int = 100,
 ) -> Page[Ngi]:
     return paginate(session, ngi_query(filter), Ngi.id, cursor=cursor, limit=limit)
 
@@ -165,11 +156,13 @@ def get_ngi_by_name(*, session: Session, name: str) -> Ngi:
 
 def create_ngi(*, session: Session, actor: Principal, data: NgiCreate) -> Ngi:
     permissions.require("registry.ngi.create", session=session, actor=actor)
-    ngi = Ngi(**data.model_dump(exclude={"projects", "scopes"}))
-    ngi.projects = _projects(session, data.projects)
-    ngi.scopes = resolve_scopes(session, actor, data.scopes)
+    ngi = Ngi(
+        **data.model_dump(exclude={"projects", "scopes"}),
+        projects=_projects(session, data.projects),
+        scopes=resolve_scopes(session, actor, data.scopes),
+    )
     session.add(ngi)
-    _flush_unique(session, "NGI", data.name)
+    flush_unique(session, "NGI", data.name)
     return ngi
 
 
@@ -182,7 +175,7 @@ def update_ngi(*, session: Session, actor: Principal, ngi_id: int, data: NgiUpda
         ngi.projects = _projects(session, data.projects)
     if data.scopes is not None:
         ngi.scopes = resolve_scopes(session, actor, data.scopes, current=ngi.scopes)
-    _apply(ngi, changes)
+    apply_changes(ngi, changes)
     session.flush()
     return ngi
 
@@ -192,7 +185,7 @@ def delete_ngi(*, session: Session, actor: Principal, ngi_id: int) -> None:
     ngi = get_ngi(session=session, ngi_id=ngi_id)
     if session.scalar(select(exists().where(Site.ngi_id == ngi.id))):
         raise RuleViolation("the NGI still has sites; move or delete them first", field="ngi")
-    _delete_roles(session, EntityType.NGI, ngi.id)
+    delete_roles_of(session, EntityType.NGI, ngi.id)
     session.delete(ngi)
     session.flush()
 
@@ -229,9 +222,7 @@ def site_query(filter: SiteFilter | None = None) -> Select[tuple[Site]]:
         )
     if filter.q:
         pattern = f"%{filter.q.lower()}%"
-        stmt = stmt.where(
-            or_(Site.short_name.ilike(pattern), Site.official_name.ilike(pattern))
-        )
+        stmt = stmt.where(or_(Site.short_name.ilike(pattern), Site.official_name.ilike(pattern)))
     return stmt
 
 
@@ -257,17 +248,19 @@ def create_site(*, session: Session, actor: Principal, data: SiteCreate) -> Site
     """A new site starts as a Candidate (EGI's procedure); its NGI's managers may add it."""
     ngi = get_ngi_by_name(session=session, name=data.ngi)
     permissions.require("registry.ngi.add_site", session=session, actor=actor, target=ngi)
+    scopes = resolve_scopes(session, actor, data.scopes)
+    country = country_for_code(session, data.country_code)
     site = Site(
         **data.model_dump(exclude={"ngi", "country_code", "scopes"}),
         primary_key=allocate_primary_key(session),
         ngi=ngi,
-        country=country_for_code(session, data.country_code),
+        country=country,
+        scopes=scopes,
         certification_status=CertificationStatus.CANDIDATE,
         certification_changed_at=utcnow(),
     )
-    site.scopes = resolve_scopes(session, actor, data.scopes)
     session.add(site)
-    _flush_unique(session, "site", data.short_name)
+    flush_unique(session, "site", data.short_name)
     return site
 
 
@@ -280,7 +273,7 @@ def update_site(*, session: Session, actor: Principal, site_id: int, data: SiteU
         site.country = country_for_code(session, data.country_code)
     if data.scopes is not None:
         site.scopes = resolve_scopes(session, actor, data.scopes, current=site.scopes)
-    _apply(site, changes)
+    apply_changes(site, changes)
     session.flush()
     return site
 
@@ -290,7 +283,7 @@ def delete_site(*, session: Session, actor: Principal, site_id: int) -> None:
     permissions.require("registry.site.delete", session=session, actor=actor, target=site)
     if session.scalar(select(exists().where(Service.site_id == site.id))):
         raise RuleViolation("the site still has services; delete them first", field="site")
-    _delete_roles(session, EntityType.SITE, site.id)
+    delete_roles_of(session, EntityType.SITE, site.id)
     session.delete(site)
     session.flush()
 
@@ -315,7 +308,10 @@ def change_certification_status(
     now = utcnow()
     site.certification_log.append(
         CertificationChange(
-            old_status=old, new_status=new, changed_by=actor.subject, changed_at=now,
+            old_status=old,
+            new_status=new,
+            changed_by=actor.subject,
+            changed_at=now,
             reason=data.reason,
         )
     )
@@ -332,10 +328,3 @@ def list_certification_changes(
     if site_id is not None:
         stmt = stmt.where(CertificationChange.site_id == site_id)
     return list(session.scalars(stmt))
-
-
-def _delete_roles(session: Session, entity_type: EntityType, entity_id: int) -> None:
-    for role in session.scalars(
-        select(Role).where(Role.entity_type == entity_type, Role.entity_id == entity_id)
-    ):
-        session.delete(role)

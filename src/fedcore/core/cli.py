@@ -1,0 +1,139 @@
+"""The ``fedcore`` command: the composition root of every subsystem's commands.
+
+Errors in input end the command with exit code 2 and one line on standard error.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Annotated, NoReturn
+
+import typer
+from sqlalchemy.orm import Session
+
+from fedcore.core.config import Settings, get_settings
+from fedcore.core.db import make_engine, make_sessionmaker, session_scope
+from fedcore.core.errors import FedcoreError
+
+app = typer.Typer(
+    name="fedcore",
+    help="Federation core of a research e-infrastructure.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(token_app, name="token")
+
+
+def fail(message: str) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(2)
+
+
+@contextmanager
+def cli_session(settings: Settings | None = None) -> Iterator[Session]:
+    """One transaction for a command; a FedcoreError becomes exit code 2 and nothing is stored."""
+    settings = settings or get_settings()
+    engine = make_engine(settings.effective_database_url)
+    try:
+        with session_scope(make_sessionmaker(engine)) as session:
+            yield session
+    except FedcoreError as exc:
+        fail(str(exc))
+    finally:
+        engine.dispose()
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Create or migrate the schema of the configured database."""
+    from fedcore.migrations import upgrade
+
+    upgrade(get_settings().effective_database_url, revision)
+    typer.echo(f"database at {revision}")
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: str) -> None:
+    """Migrate the schema back to REVISION ("base" drops everything)."""
+    from fedcore.migrations import downgrade
+
+    downgrade(get_settings().effective_database_url, revision)
+    typer.echo(f"database at {revision}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
+    workers: Annotated[int, typer.Option(help="worker processes")] = 1,
+) -> None:
+    """Run the web app (API, pages, compatibility APIs), migrating the database first."""
+    import uvicorn
+
+    from fedcore.migrations import upgrade
+
+    settings = get_settings()
+    upgrade(settings.effective_database_url, "head")
+    uvicorn.run(
+        "fedcore.core.web:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=None,
+        proxy_headers=True,
+    )
+
+
+@app.command()
+def demo() -> None:
+    """Load the demo federation into an empty database."""
+    from fedcore.migrations import upgrade
+    from fedcore.registry.demo import load_demo
+
+    settings = get_settings()
+    upgrade(settings.effective_database_url, "head")
+    with cli_session(settings) as session:
+        summary = load_demo(session=session)
+    typer.echo(summary)
+
+
+@token_app.command("create")
+def token_create(
+    subject: Annotated[str, typer.Option("--subject", help="who the token authenticates")],
+    description: Annotated[str, typer.Option(help="what the token is for")] = "",
+    days: Annotated[int, typer.Option(help="lifetime in days; 0 = no expiry")] = 0,
+) -> None:
+    """Issue an API token for SUBJECT; the token is printed alone on the last line."""
+    from fedcore.core.security import create_api_token
+
+    with cli_session() as session:
+        row, raw = create_api_token(
+            session=session,
+            subject=subject,
+            description=description,
+            lifetime=timedelta(days=days) if days > 0 else None,
+        )
+    typer.echo(f"token {row.id} for {row.subject}", err=True)
+    typer.echo(raw)
+
+
+def _mount_subsystems() -> None:
+    from fedcore.registry.cli import app as registry_app
+
+    app.add_typer(registry_app, name="registry")
+
+
+def main() -> None:
+    _mount_subsystems()
+    try:
+        app()
+    except FedcoreError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(2)

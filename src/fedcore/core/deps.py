@@ -1,0 +1,73 @@
+"""FastAPI dependencies every subsystem's routers use: the database session of the request,
+the calling principal, CSRF checks for forms, and typed aliases for them."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Form, Request
+from sqlalchemy.orm import Session
+
+from fedcore.core.config import Settings
+from fedcore.core.errors import Forbidden
+from fedcore.core.security import ANONYMOUS, Principal, authenticate, principal_from_token_id
+
+
+def get_settings_dep(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """The request's transaction: committed if the endpoint returns, rolled back if it raises."""
+    session: Session = request.app.state.sessionmaker()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def get_principal(request: Request, session: Annotated[Session, Depends(get_session)]) -> Principal:
+    """Bearer token first (API clients), then the page session cookie; anonymous otherwise."""
+    principal = _resolve_principal(request, session)
+    request.state.principal = principal
+    return principal
+
+
+def _resolve_principal(request: Request, session: Session) -> Principal:
+    settings = get_settings_dep(request)
+    header = request.headers.get("authorization", "")
+    if header:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() == "bearer" and token.strip():
+            return authenticate(session, token.strip(), settings.admin_subject)
+    token_id = request.session.get("token_id") if "session" in request.scope else None
+    if isinstance(token_id, int):
+        return principal_from_token_id(session, token_id, settings.admin_subject)
+    return ANONYMOUS
+
+
+def csrf_token(request: Request) -> str:
+    token = request.session.get("csrf")
+    if not isinstance(token, str):
+        token = secrets.token_urlsafe(24)
+        request.session["csrf"] = token
+    return token
+
+
+def verify_csrf(request: Request, csrf: Annotated[str, Form()] = "") -> None:
+    expected = request.session.get("csrf")
+    if not expected or not secrets.compare_digest(str(expected), csrf):
+        raise Forbidden("the form is stale or was not sent by this site; reload and try again")
+
+
+DbSession = Annotated[Session, Depends(get_session)]
+CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+AppSettings = Annotated[Settings, Depends(get_settings_dep)]
+CsrfChecked = Annotated[None, Depends(verify_csrf)]

@@ -1,0 +1,188 @@
+"""The web app factory: the composition root that mounts every subsystem's API, pages and
+compatibility interfaces, and renders errors as RFC 9457 problem details."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import FastAPI, Form, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.responses import Response
+
+from fedcore.core.config import Settings, get_settings
+from fedcore.core.db import make_engine, make_sessionmaker
+from fedcore.core.deps import CsrfChecked, CurrentPrincipal, DbSession
+from fedcore.core.errors import FedcoreError, NotAuthenticated
+from fedcore.core.logging import configure_logging, get_logger
+from fedcore.core.security import authenticate, revoke_api_token
+from fedcore.core.templating import NavEntry, register_subsystem, render
+
+log = get_logger("fedcore.web")
+PROBLEM = "application/problem+json"
+
+
+def _wants_html(request: Request) -> bool:
+    path = request.url.path
+    if path.startswith(("/api/", "/gocdbpi/")):
+        return False
+    return "text/html" in request.headers.get("accept", "")
+
+
+def _problem(request: Request, status: int, body: dict[str, Any]) -> Response:
+    if _wants_html(request):
+        return render(request, "error.html", status_code=status, problem=body)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM)
+
+
+def _field_name(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "form")]
+    return ".".join(parts) or "request"
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(FedcoreError)
+    async def fedcore_error(request: Request, exc: FedcoreError) -> Response:
+        if isinstance(exc, NotAuthenticated) and _wants_html(request):
+            return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+        return _problem(request, exc.status, exc.problem(request.url.path))
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        errors = [
+            {"field": _field_name(tuple(e["loc"])), "message": e["msg"]} for e in exc.errors()
+        ]
+        detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+        body = {
+            "type": "about:blank",
+            "title": "Invalid input",
+            "status": 422,
+            "detail": detail,
+            "errors": errors,
+            "instance": request.url.path,
+        }
+        return _problem(request, 422, body)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        body = {
+            "type": "about:blank",
+            "title": str(exc.detail),
+            "status": exc.status_code,
+            "detail": str(exc.detail),
+            "instance": request.url.path,
+        }
+        response = _problem(request, exc.status_code, body)
+        for key, value in (exc.headers or {}).items():
+            response.headers[key] = value
+        return response
+
+
+def _core_pages(app: FastAPI) -> None:
+    @app.get("/", include_in_schema=False)
+    def home(request: Request, principal: CurrentPrincipal) -> Response:
+        return render(request, "home.html")
+
+    @app.get("/health", include_in_schema=False)
+    def health(session: DbSession) -> dict[str, str]:
+        session.connection()
+        return {"status": "ok"}
+
+    @app.get("/login", include_in_schema=False)
+    def login_form(request: Request, principal: CurrentPrincipal, next: str = "/") -> Response:
+        return render(request, "login.html", next=_safe_next(next))
+
+    @app.post("/login", include_in_schema=False)
+    def login(
+        request: Request,
+        session: DbSession,
+        _csrf: CsrfChecked,
+        token: Annotated[str, Form()] = "",
+        next: Annotated[str, Form()] = "/",
+    ) -> Response:
+        settings: Settings = request.app.state.settings
+        try:
+            principal = authenticate(session, token.strip(), settings.admin_subject)
+        except NotAuthenticated as exc:
+            request.state.principal = None
+            return render(
+                request, "login.html", status_code=401, next=_safe_next(next), error=exc.detail
+            )
+        request.session["token_id"] = principal.token_id
+        log.info("login", subject=principal.subject)
+        return RedirectResponse(_safe_next(next), status_code=303)
+
+    @app.post("/logout", include_in_schema=False)
+    def logout(request: Request, _csrf: CsrfChecked) -> Response:
+        request.session.pop("token_id", None)
+        return RedirectResponse("/", status_code=303)
+
+    @app.post("/logout/revoke", include_in_schema=False)
+    def logout_and_revoke(request: Request, session: DbSession, _csrf: CsrfChecked) -> Response:
+        token_id = request.session.pop("token_id", None)
+        if isinstance(token_id, int):
+            revoke_api_token(session=session, token_id=token_id)
+        return RedirectResponse("/", status_code=303)
+
+
+def _safe_next(target: str) -> str:
+    """Only local paths: a login must never redirect to another site."""
+    return target if target.startswith("/") and not target.startswith("//") else "/"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    from fedcore.registry import api as registry_api
+    from fedcore.registry import views as registry_views
+    from fedcore.registry.compat import gocdbpi, gocdbpi_write
+
+    settings = settings or get_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    engine = make_engine(settings.effective_database_url)
+    app = FastAPI(
+        title="fedcore",
+        summary="Federation core of a research e-infrastructure",
+        version="0.1.0",
+        docs_url="/docs",
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = make_sessionmaker(engine)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.effective_secret_key(),
+        session_cookie="fedcore_session",
+        same_site="lax",
+        https_only=settings.base_url.startswith("https://"),
+    )
+
+    @app.middleware("http")
+    async def access_log(request: Request, call_next: Any) -> Response:
+        started = time.perf_counter()
+        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex[:16]
+        response: Response = await call_next(request)
+        response.headers["x-request-id"] = request_id
+        log.info(
+            "request",
+            method=request.method,
+            path=request.url.path,
+            status=response.status_code,
+            ms=round((time.perf_counter() - started) * 1000, 1),
+            request_id=request_id,
+        )
+        return response
+
+    install_error_handlers(app)
+    app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
+    register_subsystem(registry_views.TEMPLATES, NavEntry("Registry", "/registry/"))
+    _core_pages(app)
+    app.include_router(registry_api.router, prefix="/api/registry", tags=["registry"])
+    app.include_router(registry_views.router, prefix="/registry", include_in_schema=False)
+    app.include_router(gocdbpi.router, prefix="/gocdbpi", tags=["GOCDB PI"])
+    app.include_router(gocdbpi_write.router, prefix="/gocdbpi", tags=["GOCDB PI"])
+    return app

@@ -1,0 +1,1 @@
+"""Adapters that speak GOCDB's protocols over the registry's service functions."""
