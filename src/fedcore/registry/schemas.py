@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from zoneinfo import available_timezones
 
 from pydantic import (
@@ -29,6 +29,18 @@ from fedcore.registry.enums import (
     RoleType,
     Severity,
 )
+
+if TYPE_CHECKING:
+    from fedcore.registry.models import (
+        Downtime,
+        Endpoint,
+        Ngi,
+        Role,
+        Service,
+        ServiceGroup,
+        Site,
+        User,
+    )
 
 # Shapes of GOCDB's field validators (config/gocdb_schema.xml), simplified to what matters.
 NAME_RE = r"^[A-Za-z0-9][A-Za-z0-9 ._@()\-]*$"
@@ -107,6 +119,13 @@ class PropertyRead(_Out):
     value: str
 
 
+class NameFilter(_In):
+    """The list filter of entities found by name only (scopes, projects, service types,
+    service groups)."""
+
+    name: str | None = Field(default=None, description="exact name or SQL LIKE pattern with %")
+
+
 # --- scopes, countries, projects, NGIs ----------------------------------------------------------
 
 
@@ -179,6 +198,16 @@ class NgiRead(_Out):
     created_at: UTCTime
     projects: list[str]
     scopes: list[str]
+
+    @classmethod
+    def from_model(cls, ngi: Ngi) -> NgiRead:
+        return cls.model_validate(
+            read_dict(
+                ngi,
+                projects=[p.name for p in ngi.projects],
+                scopes=[s.name for s in ngi.scopes],
+            )
+        )
 
 
 class NgiFilter(_In):
@@ -289,6 +318,19 @@ class SiteRead(_Out):
     scopes: list[str]
     properties: list[PropertyRead]
 
+    @classmethod
+    def from_model(cls, site: Site) -> SiteRead:
+        return cls.model_validate(
+            read_dict(
+                site,
+                ngi=site.ngi.name,
+                country_code=site.country.code,
+                country=site.country.name,
+                scopes=[s.name for s in site.scopes],
+                properties=site.properties,
+            )
+        )
+
 
 class SiteFilter(_In):
     short_name: str | None = Field(default=None, description="exact or LIKE pattern with %")
@@ -369,6 +411,10 @@ class EndpointRead(_Out):
     email: str
     properties: list[PropertyRead]
 
+    @classmethod
+    def from_model(cls, endpoint: Endpoint) -> EndpointRead:
+        return cls.model_validate(endpoint)
+
 
 class ServiceCreate(_In):
     hostname: Hostname
@@ -430,6 +476,20 @@ class ServiceRead(_Out):
     properties: list[PropertyRead]
     endpoints: list[EndpointRead]
 
+    @classmethod
+    def from_model(cls, service: Service) -> ServiceRead:
+        return cls.model_validate(
+            read_dict(
+                service,
+                primary_key=service.primary_key,
+                service_type=service.service_type.name,
+                site=service.site.short_name,
+                scopes=[s.name for s in service.scopes],
+                properties=service.properties,
+                endpoints=service.endpoints,
+            )
+        )
+
 
 class ServiceFilter(_In):
     hostname: str | None = Field(default=None, description="exact or LIKE pattern with %")
@@ -473,6 +533,18 @@ class ServiceGroupRead(_Out):
     services: list[int]
     properties: list[PropertyRead]
 
+    @classmethod
+    def from_model(cls, group: ServiceGroup) -> ServiceGroupRead:
+        return cls.model_validate(
+            read_dict(
+                group,
+                primary_key=group.primary_key,
+                scopes=[s.name for s in group.scopes],
+                services=[s.id for s in group.services],
+                properties=group.properties,
+            )
+        )
+
 
 # --- downtimes -----------------------------------------------------------------------------------
 
@@ -513,6 +585,19 @@ class DowntimeRead(_Out):
     site: str
     services: list[int]
     endpoints: list[int]
+
+    @classmethod
+    def from_model(cls, downtime: Downtime) -> DowntimeRead:
+        return cls.model_validate(
+            read_dict(
+                downtime,
+                start=downtime.start_at,
+                end=downtime.end_at,
+                site=downtime.site.short_name,
+                services=[s.id for s in downtime.services],
+                endpoints=[e.id for e in downtime.endpoints],
+            )
+        )
 
 
 class DowntimeFilter(_In):
@@ -565,6 +650,12 @@ class UserRead(_Out):
     home_site: str | None
     created_at: UTCTime
 
+    @classmethod
+    def from_model(cls, user: User) -> UserRead:
+        return cls.model_validate(
+            read_dict(user, home_site=user.home_site.short_name if user.home_site else None)
+        )
+
 
 class RoleRequest(_In):
     role_type: RoleType
@@ -583,6 +674,32 @@ class RoleRead(_Out):
     requested_at: UTCTime
     decided_at: UTCTime | None
     decided_by: str
+
+    @classmethod
+    def from_model(cls, role: Role, *, entity_name: str) -> RoleRead:
+        """``entity_name`` comes from ``service.entity_name`` (roles point at several tables)."""
+        return cls.model_validate(
+            read_dict(role, user_subject=role.user.subject, entity_name=entity_name)
+        )
+
+
+class RoleFilter(_In):
+    entity_type: EntityType | None = None
+    entity_id: int | None = None
+    status: RoleStatus | None = None
+    subject: str | None = Field(default=None, description="the role holder's subject")
+
+
+class RoleDecisionRead(_Out):
+    id: int
+    role_type: str
+    entity_type: str
+    entity_id: int
+    user_subject: str
+    old_status: str
+    new_status: str
+    decided_by: str
+    decided_at: UTCTime
 
 
 class ApiCredentialCreate(_In):
