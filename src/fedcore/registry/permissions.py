@@ -42,6 +42,7 @@ OPERATOR_ONLY = (
     "registry.scope.apply_reserved",
     "registry.certification.any_transition",
     "registry.service_group.create",
+    "registry.role_decision.read",
 )
 
 

@@ -24,6 +24,12 @@ from fedcore.registry.service.downtimes import (
     list_recent_downtimes,
     update_downtime,
 )
+from fedcore.registry.service.listings import (
+    page_certification_changes,
+    page_projects,
+    page_scopes,
+    page_service_types,
+)
 from fedcore.registry.service.people import (
     add_api_credential,
     can_decide,
@@ -42,9 +48,23 @@ from fedcore.registry.service.people import (
     reject_role,
     request_role,
     revoke_role,
+    role_query,
     role_target,
     site_credential,
     update_user,
+)
+from fedcore.registry.service.personal import (
+    can_read_personal_data,
+    get_api_credential,
+    page_role_decisions,
+    page_roles,
+    read_role,
+    read_user,
+)
+from fedcore.registry.service.properties import (
+    delete_extension_properties,
+    list_extension_properties,
+    set_extension_properties,
 )
 from fedcore.registry.service.services import (
     create_endpoint,

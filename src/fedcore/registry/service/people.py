@@ -5,12 +5,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from fedcore.core.db import utcnow
-from fedcore.core.errors import Conflict, Forbidden, NotFound, RuleViolation, ValidationFailed
+from fedcore.core.errors import (
+    Conflict,
+    Forbidden,
+    NotAuthenticated,
+    NotFound,
+    RuleViolation,
+    ValidationFailed,
+)
 from fedcore.core.security import Principal
 from fedcore.registry.enums import (
     NGI_ROLES,
@@ -69,10 +76,10 @@ def _home_site(session: Session, name: str | None) -> Site | None:
 
 def register_user(*, session: Session, actor: Principal, data: UserCreate) -> User:
     """Register ``actor`` (or, for operators, anyone) as a registry user with contact data."""
+    if not actor.is_authenticated:
+        raise NotAuthenticated("registering needs an authenticated caller")
     if data.subject != actor.subject and not actor.is_admin:
         raise Forbidden("users register themselves", field="subject")
-    if not actor.is_authenticated:
-        raise Forbidden("registering needs an authenticated caller")
     user = User(
         **data.model_dump(exclude={"home_site"}), home_site=_home_site(session, data.home_site)
     )
@@ -86,6 +93,8 @@ def register_user(*, session: Session, actor: Principal, data: UserCreate) -> Us
 
 
 def update_user(*, session: Session, actor: Principal, user_id: int, data: UserUpdate) -> User:
+    if not actor.is_authenticated:
+        raise NotAuthenticated("editing a user needs an authenticated caller")
     user = get_user(session=session, user_id=user_id)
     if user.subject != actor.subject and not actor.is_admin:
         raise Forbidden("users edit their own details", field="user")
@@ -111,15 +120,14 @@ def entity_name(session: Session, entity_type: str, entity_id: int) -> str:
     return str(target.short_name if isinstance(target, Site) else target.name)
 
 
-def list_roles(
+def role_query(
     *,
-    session: Session,
     entity_type: EntityType | None = None,
     entity_id: int | None = None,
     status: RoleStatus | None = None,
     subject: str | None = None,
-) -> list[Role]:
-    stmt = select(Role).options(selectinload(Role.user)).order_by(Role.id)
+) -> Select[Role]:
+    stmt = select(Role).options(selectinload(Role.user))
     if entity_type is not None:
         stmt = stmt.where(Role.entity_type == entity_type)
     if entity_id is not None:
@@ -128,7 +136,19 @@ def list_roles(
         stmt = stmt.where(Role.status == status)
     if subject is not None:
         stmt = stmt.where(Role.user.has(User.subject == subject))
-    return list(session.scalars(stmt))
+    return stmt
+
+
+def list_roles(
+    *,
+    session: Session,
+    entity_type: EntityType | None = None,
+    entity_id: int | None = None,
+    status: RoleStatus | None = None,
+    subject: str | None = None,
+) -> list[Role]:
+    stmt = role_query(entity_type=entity_type, entity_id=entity_id, status=status, subject=subject)
+    return list(session.scalars(stmt.order_by(Role.id)))
 
 
 def _record(session: Session, role: Role, old: str, new: RoleStatus, by: str) -> None:
