@@ -12,6 +12,7 @@ from datetime import timedelta
 from typing import Annotated, NoReturn
 
 import typer
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from fedcore.core.config import Settings, get_settings
@@ -30,6 +31,13 @@ app.add_typer(db_app, name="db")
 app.add_typer(token_app, name="token")
 
 
+def describe(exc: ValidationError) -> str:
+    """A pydantic error as one line: ``field: reason; field: reason``."""
+    return "; ".join(
+        f"{'.'.join(str(p) for p in e['loc']) or 'input'}: {e['msg']}" for e in exc.errors()
+    )
+
+
 def fail(message: str) -> NoReturn:
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(2)
@@ -45,6 +53,8 @@ def cli_session(settings: Settings | None = None) -> Iterator[Session]:
             yield session
     except FedcoreError as exc:
         fail(str(exc))
+    except ValidationError as exc:
+        fail(describe(exc))
     finally:
         engine.dispose()
 
@@ -92,14 +102,21 @@ def serve(
 
 
 @app.command()
-def demo() -> None:
+def demo(
+    if_empty: Annotated[
+        bool, typer.Option("--if-empty", help="do nothing (exit 0) if data is there already")
+    ] = False,
+) -> None:
     """Load the demo federation into an empty database."""
     from fedcore.migrations import upgrade
-    from fedcore.registry.demo import load_demo
+    from fedcore.registry.demo import is_empty, load_demo
 
     settings = get_settings()
     upgrade(settings.effective_database_url, "head")
     with cli_session(settings) as session:
+        if if_empty and not is_empty(session=session):
+            typer.echo("the database has data already; demo not loaded again")
+            return
         summary = load_demo(session=session)
     typer.echo(summary)
 
@@ -136,4 +153,7 @@ def main() -> None:
         app()
     except FedcoreError as exc:
         typer.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    except ValidationError as exc:
+        typer.echo(f"error: {describe(exc)}", err=True)
         sys.exit(2)

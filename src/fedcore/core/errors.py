@@ -65,3 +65,15 @@ class RuleViolation(FedcoreError):
 
     status = 409
     title = "Rule violated"
+
+
+class MethodNotAllowed(FedcoreError):
+    status = 405
+    title = "Method not allowed"
+
+
+class NotSupported(FedcoreError):
+    """Well formed, but asks for something this server does not implement (HTTP 501)."""
+
+    status = 501
+    title = "Not implemented"

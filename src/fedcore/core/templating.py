@@ -7,9 +7,10 @@ composition root (``core/web.py``) calls it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
@@ -42,6 +43,28 @@ def _utc(value: datetime | None) -> str:
     return isoformat_z(value) if value else ""
 
 
+def _when(value: datetime | None) -> str:
+    """A time as people read it: ``2026-03-29 01:30 UTC``."""
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if value else ""
+
+
+def _local(value: datetime | None, zone: str) -> str:
+    """The same instant on a site's wall clock, with the offset of that date (DST included)."""
+    if not value:
+        return ""
+    try:
+        local = value.astimezone(ZoneInfo(zone))
+    except (ZoneInfoNotFoundError, ValueError):
+        return ""
+    offset = local.strftime("%z")
+    return f"{local:%Y-%m-%d %H:%M} {local.tzname()} (UTC{offset[:3]}:{offset[3:]})"
+
+
+def flash(request: Request, message: str) -> None:
+    """A one-time notice for the next page the viewer sees (post/redirect/get)."""
+    request.session["flash"] = message
+
+
 def _environment() -> Environment:
     env = Environment(
         loader=ChoiceLoader([FileSystemLoader(str(f)) for f in _folders]),
@@ -50,6 +73,8 @@ def _environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["utc"] = _utc
+    env.filters["when"] = _when
+    env.filters["local"] = _local
     return env
 
 
@@ -65,7 +90,8 @@ def templates() -> Jinja2Templates:
 
 def render(request: Request, name: str, status_code: int = 200, **context: Any) -> Response:
     """Render a page with the layout's context: viewer, navigation and the form CSRF token."""
-    context.setdefault("principal", getattr(request.state, "principal", ANONYMOUS))
+    context.setdefault("principal", getattr(request.state, "principal", None) or ANONYMOUS)
+    context.setdefault("flash", request.session.pop("flash", None))
     return templates().TemplateResponse(
         request,
         name,

@@ -69,12 +69,8 @@ def _timezone(value: str) -> str:
     return value
 
 
-Text = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=2000), AfterValidator(_no_quotes)
-]
-ShortText = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=255), AfterValidator(_no_quotes)
-]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=255)]
 Name = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255, pattern=NAME_RE)
 ]

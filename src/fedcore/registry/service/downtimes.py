@@ -38,7 +38,7 @@ def classify(start: datetime, now: datetime) -> Classification:
     )
 
 
-def downtime_query(filter: DowntimeFilter | None = None) -> Select[tuple[Downtime]]:
+def downtime_query(filter: DowntimeFilter | None = None) -> Select[Downtime]:
     stmt = select(Downtime).options(
         selectinload(Downtime.site),
         selectinload(Downtime.services).selectinload(Service.service_type),

@@ -85,7 +85,7 @@ def delete_service_type(*, session: Session, actor: Principal, service_type_id: 
 # --- services ---------------------------------------------------------------------------------------
 
 
-def service_query(filter: ServiceFilter | None = None) -> Select[tuple[Service]]:
+def service_query(filter: ServiceFilter | None = None) -> Select[Service]:
     stmt = select(Service).options(
         selectinload(Service.site),
         selectinload(Service.service_type),

@@ -123,7 +123,7 @@ def _projects(session: Session, names: list[str]) -> list[Project]:
     return [get_by_name(session, Project, Project.name, n, field="projects") for n in names]
 
 
-def ngi_query(filter: NgiFilter | None = None) -> Select[tuple[Ngi]]:
+def ngi_query(filter: NgiFilter | None = None) -> Select[Ngi]:
     stmt = select(Ngi).options(selectinload(Ngi.projects), selectinload(Ngi.scopes))
     if filter is None:
         return stmt
@@ -193,7 +193,7 @@ def delete_ngi(*, session: Session, actor: Principal, ngi_id: int) -> None:
 # --- sites ----------------------------------------------------------------------------------------
 
 
-def site_query(filter: SiteFilter | None = None) -> Select[tuple[Site]]:
+def site_query(filter: SiteFilter | None = None) -> Select[Site]:
     stmt = select(Site).options(
         selectinload(Site.ngi),
         selectinload(Site.country),

@@ -1,0 +1,5 @@
+"""``python -m fedcore`` runs the ``fedcore`` command."""
+
+from fedcore.core.cli import main
+
+main()

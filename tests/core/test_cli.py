@@ -1,0 +1,58 @@
+"""The ``fedcore`` command as a user runs it: real processes against a temporary SQLite file."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def fedcore(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "FEDCORE_DATA_DIR": str(tmp_path), "FEDCORE_ADMIN_SUBJECT": "op@test"}
+    env.pop("FEDCORE_DATABASE_URL", None)
+    return subprocess.run(
+        [sys.executable, "-m", "fedcore", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_db_upgrade_demo_and_token(tmp_path: Path) -> None:
+    assert fedcore(tmp_path, "db", "upgrade").returncode == 0
+    assert (tmp_path / "fedcore.sqlite").exists()
+    demo = fedcore(tmp_path, "demo")
+    assert demo.returncode == 0, demo.stderr
+    assert "12 sites" in demo.stdout
+    again = fedcore(tmp_path, "demo")
+    assert again.returncode == 2
+    assert again.stderr.strip().splitlines() == [
+        "error: the database has sites already; the demo loads into an empty one"
+    ]
+    assert fedcore(tmp_path, "demo", "--if-empty").returncode == 0
+    token = fedcore(tmp_path, "token", "create", "--subject", "alice@example.org")
+    assert token.returncode == 0
+    assert token.stdout.strip().splitlines()[-1].startswith("fct_")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ("token", "create", "--subject", "a b"),
+            "error: subject: must be 1-255 characters without spaces",
+        ),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(
+    tmp_path: Path, args: tuple[str, ...], message: str
+) -> None:
+    fedcore(tmp_path, "db", "upgrade")
+    result = fedcore(tmp_path, *args)
+    assert result.returncode == 2
+    assert result.stderr.strip() == message
