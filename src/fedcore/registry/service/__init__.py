@@ -117,5 +117,6 @@ from fedcore.registry.service.topology import (
     update_scope,
     update_site,
 )
+from fedcore.registry.service.writeapi import WriteRequest, apply_write_request
 
 __all__ = [name for name in dir() if not name.startswith("_")]

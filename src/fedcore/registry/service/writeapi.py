@@ -31,22 +31,15 @@ from fedcore.core.errors import (
     ValidationFailed,
 )
 from fedcore.core.security import Principal
-from fedcore.registry.models import (
-    Endpoint,
-    EndpointProperty,
-    Service,
-    ServiceProperty,
-    Site,
-    SiteProperty,
-)
+from fedcore.registry.models import Endpoint, Service, Site
 from fedcore.registry.schemas import EndpointCreate, EndpointUpdate, PropertyIn, ServiceUpdate
 from fedcore.registry.service.common import (
     apply_changes,
     delete_properties,
-    get_by_id,
     set_properties,
 )
 from fedcore.registry.service.people import site_credential
+from fedcore.registry.service.properties import _OWNERS, PropertyOwner, _owner
 from fedcore.registry.service.services import _check_monitoring, _flush_endpoints, _new_endpoint
 
 S = TypeVar("S", bound=BaseModel)
@@ -82,7 +75,12 @@ ENDPOINT_SCALARS = {
     "monitored": "monitored",
 }
 BOOLEANS = frozenset({"production", "beta", "monitored", "notify"})
-PROPERTIES: dict[str, frozenset[str]] = {
+ENTITY_TYPES: dict[str, PropertyOwner] = {
+    "site": "site",
+    "service": "service",
+    "endpoint": "endpoint",
+}
+PROPERTIES: dict[PropertyOwner, frozenset[str]] = {
     "site": frozenset({EXTENSIONS}),
     "service": frozenset({EXTENSIONS, ENDPOINT, *SERVICE_SCALARS}),
     "endpoint": frozenset({EXTENSIONS, *ENDPOINT_SCALARS}),
@@ -119,9 +117,9 @@ def apply_write_request(
         )
     entity_id = _integer(request.entity_id, field="EntityID")
     body = parse_body(request.body)
-    kind = request.entity_type.lower()
+    kind = ENTITY_TYPES.get(request.entity_type.lower())
     prop = request.prop.lower()
-    if kind not in PROPERTIES:
+    if kind is None:
         raise NotSupported(
             f"writing {request.entity_type!r} entities is not supported; "
             "the write API serves Site, Service and Endpoint",
@@ -137,7 +135,7 @@ def apply_write_request(
     target, site = _load(session, kind, entity_id)
     _authorise(session, actor, site)
     if prop == EXTENSIONS:
-        _write_extensions(session, target, method, request.key, body, max_properties)
+        _write_extensions(session, kind, target, method, request.key, body, max_properties)
     elif prop == ENDPOINT:
         _write_endpoint(session, target, method, request.key, body)
     else:
@@ -207,15 +205,10 @@ def _check_method(kind: str, prop: str, method: str, key: str | None) -> None:
         raise MethodNotAllowed(f"{prop} is a boolean, always set: use PUT", field=prop)
 
 
-def _load(session: Session, kind: str, entity_id: int) -> tuple[Any, Site]:
-    if kind == "site":
-        site = get_by_id(session, Site, entity_id, field="site")
-        return site, site
-    if kind == "service":
-        service = get_by_id(session, Service, entity_id, field="service")
-        return service, service.site
-    endpoint = get_by_id(session, Endpoint, entity_id, field="endpoint")
-    return endpoint, endpoint.service.site
+def _load(session: Session, kind: PropertyOwner, entity_id: int) -> tuple[Any, Site]:
+    """The entity and the site whose API credentials govern it."""
+    owner = _owner(session, kind, entity_id)
+    return owner, _OWNERS[kind].target(owner)
 
 
 def _authorise(session: Session, actor: Principal, site: Site) -> None:
@@ -266,13 +259,6 @@ def _validated(model: type[S], data: Mapping[str, Any], *, names: Mapping[str, s
 # --- extension properties ---------------------------------------------------------------------
 
 
-PROPERTY_MODELS: dict[type[Any], type[Any]] = {
-    Site: SiteProperty,
-    Service: ServiceProperty,
-    Endpoint: EndpointProperty,
-}
-
-
 def _property(key: str, value: Scalar) -> PropertyIn:
     return _validated(PropertyIn, {"key": key, "value": _text(value)}, names={"value": key})
 
@@ -299,6 +285,7 @@ def _property_items(method: str, key: str | None, body: Body | None) -> list[Pro
 
 def _write_extensions(
     session: Session,
+    kind: PropertyOwner,
     target: Site | Service | Endpoint,
     method: str,
     key: str | None,
@@ -313,7 +300,7 @@ def _write_extensions(
     set_properties(
         session,
         target,
-        PROPERTY_MODELS[type(target)],
+        _OWNERS[kind].property_model,
         items,
         max_count=max_properties,
         overwrite=method == "PUT",
