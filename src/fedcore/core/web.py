@@ -86,8 +86,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
 def _core_pages(app: FastAPI) -> None:
     @app.get("/", include_in_schema=False)
-    def home(request: Request, principal: CurrentPrincipal) -> Response:
-        return render(request, "home.html")
+    def home(request: Request, session: DbSession, principal: CurrentPrincipal) -> Response:
+        from fedcore.registry.service import browse
+
+        return render(request, "home.html", counts=browse.overview_counts(session=session))
 
     @app.get("/health", include_in_schema=False)
     def health(session: DbSession) -> dict[str, str]:

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fedcore.core.db import utcnow
+from fedcore.core.errors import RuleViolation
 from fedcore.registry.enums import CertificationStatus
 from fedcore.registry.models import (
     Country,
@@ -19,8 +20,10 @@ from fedcore.registry.models import (
     Site,
     downtime_service,
 )
+from fedcore.registry.schemas import SiteFilter
 from fedcore.registry.service.common import count
-from fedcore.registry.service.downtimes import downtime_query
+from fedcore.registry.service.downtimes import _check_changeable, downtime_query
+from fedcore.registry.service.topology import site_query
 
 
 def overview_counts(*, session: Session, now: datetime | None = None) -> dict[str, int]:
@@ -40,6 +43,23 @@ def overview_counts(*, session: Session, now: datetime | None = None) -> dict[st
             session, select(Downtime.id).where(Downtime.start_at <= now, Downtime.end_at > now)
         ),
     }
+
+
+def count_sites(*, session: Session, filter: SiteFilter | None = None) -> int:
+    """How many sites the list filter matches (the list itself pages)."""
+    return count(session, site_query(filter))
+
+
+def downtime_deletable(downtime: Downtime, now: datetime) -> bool:
+    """Whether ``delete_downtime`` would accept it now: not started, and not a SCHEDULED one
+    within 24 h of its start (the rule itself lives in the downtimes module)."""
+    if downtime.start_at <= now:
+        return False
+    try:
+        _check_changeable(downtime, now, "deleted")
+    except RuleViolation:
+        return False
+    return True
 
 
 def list_countries_in_use(*, session: Session) -> list[Country]:
