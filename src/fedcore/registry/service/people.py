@@ -110,7 +110,10 @@ def update_user(*, session: Session, actor: Principal, user_id: int, data: UserU
 
 
 def role_target(session: Session, entity_type: EntityType, entity_id: int) -> Any:
-    return get_by_id(session, ENTITY_MODELS[entity_type], entity_id, field="entity_id")
+    target = session.get(ENTITY_MODELS[entity_type], entity_id)
+    if target is None:
+        raise NotFound(f"no {entity_type} with id {entity_id}", field="entity_id")
+    return target
 
 
 def entity_name(session: Session, entity_type: str, entity_id: int) -> str:
