@@ -57,7 +57,11 @@ class Problem(BaseModel):
     errors: list[FieldError] = Field(default_factory=list)
 
 
-_PROBLEM = {"model": Problem, "content": {"application/problem+json": {}}}
+# ``model`` registers the schema (FastAPI files it under application/json as well).
+_PROBLEM = {
+    "model": Problem,
+    "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+}
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"description": "no or an invalid bearer token", **_PROBLEM},
     403: {"description": "the caller's roles do not allow this", **_PROBLEM},
