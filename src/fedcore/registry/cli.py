@@ -2,6 +2,40 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
 
+from fedcore.core.cli import cli_session, fail
+from fedcore.core.config import get_settings
+from fedcore.core.security import principal_for
+from fedcore.registry import gocdbxml
+from fedcore.registry import service as registry_service
+
 app = typer.Typer(help="Service registry (sites, services, downtimes).", no_args_is_help=True)
+
+
+@app.command("import-gocdb")
+def import_gocdb(
+    files: Annotated[list[Path], typer.Argument(help="GOCDB PI XML documents", show_default=False)],
+) -> None:
+    """Import GOCDB read-PI output (get_ngi, get_site, get_service_types, get_service,
+    get_service_group, get_downtime[_nested_services], get_user) as the configured operator.
+
+    Every file is validated before anything is stored, and all of them are loaded in one
+    transaction: an error stores nothing. Importing the same files again changes nothing.
+    """
+    settings = get_settings()
+    if not settings.admin_subject:
+        fail("FEDCORE_ADMIN_SUBJECT is not set: imports run as the configured operator")
+    operator = principal_for(settings.admin_subject, settings.admin_subject)
+    with cli_session(settings) as session:
+        documents = [gocdbxml.parse_file(path) for path in files]
+        report = registry_service.import_documents(
+            session=session, actor=operator, documents=documents
+        )
+    for line in report.lines():
+        typer.echo(line)
+    for warning in report.warnings:
+        typer.echo(f"warning: {warning}", err=True)

@@ -43,6 +43,7 @@ OPERATOR_ONLY = (
     "registry.certification.any_transition",
     "registry.service_group.create",
     "registry.role_decision.read",
+    "registry.import",
 )
 
 

@@ -30,6 +30,7 @@ from fedcore.registry.service.listings import (
     page_scopes,
     page_service_types,
 )
+from fedcore.registry.service.importing import ImportReport, import_documents
 from fedcore.registry.service.people import (
     add_api_credential,
     can_decide,
