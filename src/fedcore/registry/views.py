@@ -376,6 +376,7 @@ def _calendar(settings: Settings, name: str, file_stem: str, downtimes: list[Dow
 def _service_form_page(
     request: Request,
     session: Session,
+    principal: Principal,
     site: Site,
     *,
     values: Mapping[str, Any],
@@ -391,6 +392,7 @@ def _service_form_page(
         errors=errors,
         service_types=[(t.name, t.name) for t in registry.list_service_types(session=session)],
         scopes=registry.list_scopes(session=session),
+        may_apply_reserved=_allows(session, principal, "registry.scope.apply_reserved"),
         endpoint_rows=range(ENDPOINT_ROWS),
     )
 
@@ -402,7 +404,7 @@ def service_form(
     site = registry.get_site(session=session, site_id=site_id)
     permissions.require("registry.site.add_service", session=session, actor=principal, target=site)
     values = {"production": True, "monitored": True, "scopes": [s.name for s in site.scopes]}
-    return _service_form_page(request, session, site, values=values, errors={})
+    return _service_form_page(request, session, principal, site, values=values, errors={})
 
 
 ENDPOINT_FIELDS = ("name", "url", "interface_name", "description")
@@ -469,7 +471,7 @@ def add_service(
     )
     if service is None:
         return _service_form_page(
-            request, session, site, values=values, errors=errors, status_code=status
+            request, session, principal, site, values=values, errors=errors, status_code=status
         )
     flash(request, f"Service {service.hostname} ({service.service_type.name}) added.")
     return _redirect(f"/registry/services/{service.id}")
