@@ -189,6 +189,7 @@ SITE = """<results>
     <PRODUCTION_INFRASTRUCTURE>Production</PRODUCTION_INFRASTRUCTURE>
     <CERTIFICATION_STATUS>{status}</CERTIFICATION_STATUS>
     <LATITUDE>{lat}</LATITUDE><NOTIFICATIONS>{notify}</NOTIFICATIONS>{extra}
+    <SCOPES/><EXTENSIONS/>
   </SITE>
 </results>"""
 
@@ -259,14 +260,20 @@ def test_a_minimal_site_parses() -> None:
             "test.xml: <TIER> at line 6: must hold text, not elements",
         ),
         (
-            site(
-                extra="<EXTENSIONS><EXTENSION><LOCAL_ID>1</LOCAL_ID><KEY>k</KEY></EXTENSION><EXTENSION><LOCAL_ID>2</LOCAL_ID><KEY>k</KEY></EXTENSION></EXTENSIONS>"
+            site().replace(
+                "<EXTENSIONS/>",
+                "<EXTENSIONS><EXTENSION><LOCAL_ID>1</LOCAL_ID><KEY>k</KEY></EXTENSION>"
+                "<EXTENSION><LOCAL_ID>2</LOCAL_ID><KEY>k</KEY></EXTENSION></EXTENSIONS>",
             ),
-            "test.xml: <EXTENSION> at line 6: KEY 'k' is given twice",
+            "test.xml: <EXTENSION> at line 7: KEY 'k' is given twice",
         ),
         (
             site().replace("<ROC>NGI_X</ROC>", ""),
             "test.xml: <SITE> at line 2: ROC is missing or empty",
+        ),
+        (
+            site().replace("<SCOPES/>", ""),
+            "test.xml: <SITE> at line 2: SCOPES is missing (GOCDB always writes it, if only empty)",
         ),
         (
             site().replace('PRIMARY_KEY="7G0" ', ""),

@@ -368,7 +368,7 @@ def test_service_group_members_must_be_known_and_agree(session: Session, load: I
     load(site_xml(), service_xml(id=5))
     group = """<results><SERVICE_GROUP ID="9" PRIMARY_KEY="9G0"><NAME>G</NAME><MONITORED>Y</MONITORED>
       <SERVICE_ENDPOINT PRIMARY_KEY="{key}G0"><HOSTNAME>{host}</HOSTNAME><SERVICE_TYPE>CE</SERVICE_TYPE>
-      </SERVICE_ENDPOINT></SERVICE_GROUP></results>"""
+      </SERVICE_ENDPOINT><SCOPES/><EXTENSIONS/></SERVICE_GROUP></results>"""
     with pytest.raises(NotFound, match=re.escape("service 6G0 (x.org, CE) is not in the registry")):
         load(group.format(key=6, host="x.org"))
     with pytest.raises(Conflict, match=re.escape("service 5G0 (x.org, CE) is ce.example.org (CE)")):

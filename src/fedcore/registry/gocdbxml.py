@@ -348,8 +348,16 @@ class _Element:
             except ValueError:
                 self.fail(f"{tag}: {raw!r} is not a date of the form YYYY-MM-DD HH:MM")
 
+    def container(self, tag: str, *, required: bool) -> etree._Element | None:
+        """A list element; one GOCDB always writes (even empty) must be there, for an absent
+        list would otherwise read as "none" and replace what the registry holds."""
+        node = self.node(tag)
+        if node is None and required:
+            self.fail(f"{tag} is missing (GOCDB always writes it, if only empty)")
+        return node
+
     def scopes(self) -> tuple[str, ...]:
-        node = self.node("SCOPES")
+        node = self.container("SCOPES", required=True)
         if node is None:
             return ()
         scopes = _Element(self.document, node, {"SCOPE"})
@@ -362,8 +370,8 @@ class _Element:
             _fail(self.document, node, f"{tag} is empty")
         return value
 
-    def extensions(self) -> tuple[Extension, ...]:
-        node = self.node("EXTENSIONS")
+    def extensions(self, *, required: bool = True) -> tuple[Extension, ...]:
+        node = self.container("EXTENSIONS", required=required)
         if node is None:
             return ()
         holder = _Element(self.document, node, {"EXTENSION"})
@@ -546,8 +554,10 @@ def _service_type(document: str, node: etree._Element) -> ServiceTypeRecord:
 ENDPOINT_TAGS = _tags("ID NAME EXTENSIONS URL INTERFACENAME ENDPOINT_MONITORED CONTACT_EMAIL")
 
 
-def _endpoints(el: _Element, holder_tag: str) -> tuple[EndpointRecord, ...]:
-    holder = el.node(holder_tag)
+def _endpoints(el: _Element, holder_tag: str, *, required: bool) -> tuple[EndpointRecord, ...]:
+    """A service's ENDPOINTS (always written, with EXTENSIONS each) or a downtime's
+    AFFECTED_ENDPOINTS (absent from older GOCDB output)."""
+    holder = el.container(holder_tag, required=required)
     if holder is None:
         return ()
     items: list[EndpointRecord] = []
@@ -560,7 +570,7 @@ def _endpoints(el: _Element, holder_tag: str) -> tuple[EndpointRecord, ...]:
             interface_name=endpoint.text("INTERFACENAME"),
             monitored=endpoint.flag("ENDPOINT_MONITORED"),
             email=endpoint.optional("CONTACT_EMAIL"),
-            extensions=endpoint.extensions(),
+            extensions=endpoint.extensions(required=required),
         )
         if any(i.id == item.id for i in items):
             endpoint.fail(f"endpoint ID {item.id} is given twice")
@@ -601,7 +611,7 @@ def _service(document: str, node: etree._Element) -> ServiceRecord:
         url=el.text("URL"),
         description=el.optional("DESCRIPTION"),
         email=el.optional("CONTACT_EMAIL"),
-        endpoints=_endpoints(el, "ENDPOINTS"),
+        endpoints=_endpoints(el, "ENDPOINTS", required=True),
         scopes=el.scopes(),
         extensions=el.extensions(),
     )
@@ -658,7 +668,7 @@ def _affected(el: _Element, service_id: int | None) -> AffectedService:
         hostname=el.text("HOSTNAME", required=True),
         service_type=el.text("SERVICE_TYPE", required=True),
         site=el.text("HOSTED_BY", required=True),
-        endpoints=_endpoints(el, "AFFECTED_ENDPOINTS"),
+        endpoints=_endpoints(el, "AFFECTED_ENDPOINTS", required=False),
     )
 
 
