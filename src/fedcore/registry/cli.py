@@ -18,13 +18,14 @@ app = typer.Typer(help="Service registry (sites, services, downtimes).", no_args
 
 @app.command("import-gocdb")
 def import_gocdb(
-    files: Annotated[list[Path], typer.Argument(help="GOCDB PI XML documents", show_default=False)],
+    files: Annotated[list[Path], typer.Argument(metavar="FILE...", help="GOCDB PI XML documents")],
 ) -> None:
-    """Import GOCDB read-PI output (get_ngi, get_site, get_service_types, get_service,
-    get_service_group, get_downtime[_nested_services], get_user) as the configured operator.
+    """Import GOCDB read-PI XML documents, as the configured operator.
 
-    Every file is validated before anything is stored, and all of them are loaded in one
-    transaction: an error stores nothing. Importing the same files again changes nothing.
+    Documents of get_ngi, get_site, get_service_types, get_service, get_service_group,
+    get_downtime, get_downtime_nested_services and get_user are read. Every file is validated
+    before anything is stored, and all are loaded in one transaction: an error stores nothing.
+    Importing the same files again changes nothing.
     """
     settings = get_settings()
     if not settings.admin_subject:
