@@ -18,7 +18,7 @@ app = typer.Typer(help="Service registry (sites, services, downtimes).", no_args
 
 @app.command("import-gocdb")
 def import_gocdb(
-    files: Annotated[list[Path], typer.Argument(metavar="FILE...", help="GOCDB PI XML documents")],
+    files: Annotated[list[Path], typer.Argument(metavar="FILE", help="GOCDB PI XML documents")],
 ) -> None:
     """Import GOCDB read-PI XML documents, as the configured operator.
 
