@@ -233,6 +233,14 @@ def test_a_minimal_site_parses() -> None:
         ),
         (site(id="x"), "test.xml: <SITE> at line 2: ID: 'x' is not an integer id"),
         (
+            site(id="2147483648"),
+            "test.xml: <SITE> at line 2: ID: 2147483648 is larger than 2147483647",
+        ),
+        (
+            f"<results>{downtime_row(start='99999999999999')}</results>",
+            "test.xml: <DOWNTIME> at line 1: START_DATE: 99999999999999 is not a usable Unix time",
+        ),
+        (
             site(pk="7"),
             "test.xml: <SITE> at line 2: PRIMARY_KEY: '7' is not a GOCDB key of the form <n>G0",
         ),
@@ -289,7 +297,7 @@ def test_a_minimal_site_parses() -> None:
         ),
         (
             f"<results>{downtime_row(start='yesterday')}</results>",
-            "test.xml: <DOWNTIME> at line 1: START_DATE: 'yesterday' is not an integer id",
+            "test.xml: <DOWNTIME> at line 1: START_DATE: 'yesterday' is not a Unix time in seconds",
         ),
         (
             f"<results>{downtime_row(start='400')}</results>",

@@ -456,6 +456,14 @@ def test_values_must_fit_their_columns(load: Importer) -> None:
     )
 
 
+def test_extension_values_must_fit_too(load: Importer) -> None:
+    with pytest.raises(ValidationFailed) as caught:
+        load(site_xml(), service_xml(extensions={7: ("k", "v" * 300)}))
+    assert str(caught.value) == (
+        "inline1.xml: <SERVICE_ENDPOINT> at line 1: value has 300 characters; at most 255 fit"
+    )
+
+
 def test_only_operators_import(session: Session, shared_dir: Path) -> None:
     member = make_actor(session, "member@fedcore.test").principal
     document = gocdbxml.parse_file(shared_dir / f"{DOCS}/get_site.xml")

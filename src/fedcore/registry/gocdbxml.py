@@ -253,6 +253,7 @@ class Document:
 
 KEY = re.compile(r"^(\d+)G0$")
 INTEGER = re.compile(r"^\d+$")
+MAX_ID = 2**31 - 1  # ids are 32-bit integers in GOCDB and in our tables
 FORMATTED_DATE = "%Y-%m-%d %H:%M"
 _TIMEZONES = frozenset(available_timezones()) | {"UTC"}
 
@@ -334,7 +335,10 @@ class _Element:
         return _choice(self, tag, value, allowed)
 
     def timestamp(self, tag: str) -> datetime:
-        value = _integer(self, tag, self.text(tag, required=True))
+        raw = self.text(tag, required=True).strip()
+        if not re.fullmatch(r"-?\d+", raw):
+            self.fail(f"{tag}: {raw!r} is not a Unix time in seconds")
+        value = int(raw)
         try:
             return datetime.fromtimestamp(value, UTC)
         except (OverflowError, OSError, ValueError):
@@ -409,7 +413,7 @@ def _flag(el: _Element, tag: str, value: str, yes: str, no: str) -> bool:
 def _integer(el: _Element, what: str, raw: str) -> int:
     if not INTEGER.match(raw.strip()):
         el.fail(f"{what}: {raw!r} is not an integer id")
-    return int(raw)
+    return _in_range(el, what, int(raw))
 
 
 def _key(el: _Element, what: str, raw: str) -> int:
@@ -417,7 +421,13 @@ def _key(el: _Element, what: str, raw: str) -> int:
     match = KEY.match(raw.strip())
     if match is None:
         el.fail(f"{what}: {raw!r} is not a GOCDB key of the form <n>G0")
-    return int(match.group(1))
+    return _in_range(el, what, int(match.group(1)))
+
+
+def _in_range(el: _Element, what: str, value: int) -> int:
+    if value > MAX_ID:
+        el.fail(f"{what}: {value} is larger than {MAX_ID}")
+    return value
 
 
 def _choice(el: _Element, tag: str, value: str, allowed: Iterable[str]) -> str:

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
 from sqlalchemy import func, select, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
 from fedcore.core.db import utcnow
@@ -136,6 +136,7 @@ def import_documents(
 
 
 def _check_lengths(model: Any, values: dict[str, Any]) -> None:
+    """Strings must fit their columns (PostgreSQL refuses longer ones, SQLite would keep them)."""
     columns = model.__table__.c
     for key, value in values.items():
         column = columns.get(key)
@@ -144,8 +145,14 @@ def _check_lengths(model: Any, values: dict[str, Any]) -> None:
             raise ValidationFailed(f"{key} has {len(value)} characters; at most {length} fit")
 
 
+def _checked(obj: M) -> M:
+    """A new row whose strings fit their columns."""
+    _check_lengths(type(obj), {c.key: getattr(obj, c.key) for c in obj.__table__.columns})  # type: ignore[attr-defined]
+    return obj
+
+
 def _assign(obj: Any, values: dict[str, Any]) -> bool:
-    """Set the attributes that differ; True if any did. Strings must fit their columns."""
+    """Set the attributes that differ; True if any did."""
     _check_lengths(type(obj), values)
     changed = False
     for key, value in values.items():
@@ -190,6 +197,10 @@ class _Loader:
             except IntegrityError as exc:
                 raise Conflict(
                     f"{record.source}: conflicts with the registry's data ({exc.orig})"
+                ) from exc
+            except DataError as exc:
+                raise ValidationFailed(
+                    f"{record.source}: a value does not fit the registry ({exc.orig})"
                 ) from exc
             getattr(self.report, outcome)[kind] += 1
 
@@ -263,13 +274,12 @@ class _Loader:
         whether anything changed."""
         if found is not None:
             return found, _assign(found, values)
-        _check_lengths(model, values)
-        obj = model(id=ident, **values)
+        obj = _checked(model(id=ident, **values))
         self.session.add(obj)
         return obj, True
 
     def created(self, kind: str, obj: M) -> M:
-        self.session.add(obj)
+        self.session.add(_checked(obj))
         self.report.created[kind] += 1
         return obj
 
@@ -310,7 +320,9 @@ class _Loader:
             if prop is None:
                 if self.session.get(model, ext.local_id) is not None:
                     raise Conflict(f"extension LOCAL_ID {ext.local_id} belongs to another entity")
-                owner.properties.append(model(id=ext.local_id, key=ext.key, value=ext.value))
+                owner.properties.append(
+                    _checked(model(id=ext.local_id, key=ext.key, value=ext.value))
+                )
             else:
                 _assign(prop, {"key": ext.key, "value": ext.value})
         return True
@@ -615,12 +627,14 @@ class _Loader:
                 f"{same_name.id} in the registry"
             )
             return same_name
-        endpoint = Endpoint(
-            id=item.id,
-            name=item.name,
-            url=item.url,
-            interface_name=item.interface_name,
-            monitored=item.monitored,
+        endpoint = _checked(
+            Endpoint(
+                id=item.id,
+                name=item.name,
+                url=item.url,
+                interface_name=item.interface_name,
+                monitored=item.monitored,
+            )
         )
         service.endpoints.append(endpoint)
         return endpoint
