@@ -112,7 +112,10 @@ def client(app: FastAPI) -> Iterator[TestClient]:
 def federation(session: Session) -> Federation:
     from tests.registry.factories import build_federation
 
-    return build_federation(session)
+    federation = build_federation(session)
+    # A request that fails rolls the session back to its last savepoint: keep the federation.
+    session.commit()
+    return federation
 
 
 from tests.registry.factories import Federation  # noqa: E402

@@ -45,24 +45,26 @@ def _service_type_id(session: Session, _fed: Federation) -> int:
     return next(t.id for t in registry.list_service_types(session=session) if t.name == "CREAM-CE")
 
 
-def _service_group_id(session: Session, fed: Federation) -> int:
+def _service_group_id(session: Session, federation: Federation) -> int:
     group = registry.create_service_group(
         session=session,
-        actor=fed.operator.principal,
-        data=ServiceGroupCreate(name="Core", email="core@ngi.test", services=[fed.service.id]),
+        actor=federation.operator.principal,
+        data=ServiceGroupCreate(
+            name="Core", email="core@ngi.test", services=[federation.service.id]
+        ),
     )
     session.commit()
     return group.id
 
 
-def _downtime(fed: Federation) -> dict[str, Any]:
+def _downtime(federation: Federation) -> dict[str, Any]:
     start = utcnow() + timedelta(days=5)
     return {
         "severity": "WARNING",
         "description": "disk swap",
         "start": isoformat_z(start),
         "end": isoformat_z(start + timedelta(hours=2)),
-        "services": [fed.service.id],
+        "services": [federation.service.id],
     }
 
 
@@ -155,15 +157,8 @@ ENTITIES = [
 ]
 
 
-@pytest.fixture
-def fed(session: Session, federation: Federation) -> Federation:
-    # A failing request rolls the session back; commit so that it rolls back to here.
-    session.commit()
-    return federation
-
-
-def _headers(fed: Federation, actor: str) -> dict[str, str]:
-    headers: dict[str, str] = getattr(fed, actor).headers
+def _headers(federation: Federation, actor: str) -> dict[str, str]:
+    headers: dict[str, str] = getattr(federation, actor).headers
     return headers
 
 
@@ -178,10 +173,10 @@ def _assert_problem(response: Any, status: int) -> dict[str, Any]:
 
 @pytest.mark.parametrize("entity", ENTITIES, ids=str)
 def test_list_and_get(
-    client: TestClient, session: Session, fed: Federation, entity: Entity
+    client: TestClient, session: Session, federation: Federation, entity: Entity
 ) -> None:
-    existing = entity.existing(session, fed)
-    listed = client.get(entity.collection(fed))
+    existing = entity.existing(session, federation)
+    listed = client.get(entity.collection(federation))
     assert listed.status_code == 200, listed.text
     assert existing in [item["id"] for item in listed.json()["items"]]
     assert listed.json()["next_cursor"] is None
@@ -192,50 +187,57 @@ def test_list_and_get(
 
 
 @pytest.mark.parametrize("entity", ENTITIES, ids=str)
-def test_unknown_id_is_404(client: TestClient, fed: Federation, entity: Entity) -> None:
+def test_unknown_id_is_404(client: TestClient, federation: Federation, entity: Entity) -> None:
     body = _assert_problem(client.get(f"{entity.item}987654"), 404)
     assert "987654" in body["detail"]
-    headers = _headers(fed, entity.writer)
+    headers = _headers(federation, entity.writer)
     _assert_problem(client.patch(f"{entity.item}987654", json=entity.change, headers=headers), 404)
     _assert_problem(client.delete(f"{entity.item}987654", headers=headers), 404)
 
 
 @pytest.mark.parametrize("entity", ENTITIES, ids=str)
-def test_create_update_delete(client: TestClient, fed: Federation, entity: Entity) -> None:
+def test_create_update_delete(client: TestClient, federation: Federation, entity: Entity) -> None:
     made = client.post(
-        entity.collection(fed), json=entity.new(fed), headers=_headers(fed, entity.writer)
+        entity.collection(federation),
+        json=entity.new(federation),
+        headers=_headers(federation, entity.writer),
     )
     assert made.status_code == 201, made.text
     location = made.headers["location"]
     assert location == f"{entity.item}{made.json()['id']}"
     assert client.get(location).json() == made.json()
 
-    changed = client.patch(location, json=entity.change, headers=_headers(fed, entity.writer))
+    changed = client.patch(
+        location, json=entity.change, headers=_headers(federation, entity.writer)
+    )
     assert changed.status_code == 200, changed.text
     for key, value in entity.change.items():
         assert changed.json()[key] == value
     assert client.get(location).json() == changed.json()
 
-    deleted = client.delete(location, headers=_headers(fed, entity.deleter))
+    deleted = client.delete(location, headers=_headers(federation, entity.deleter))
     assert deleted.status_code == 204, deleted.text
     assert deleted.content == b""
     _assert_problem(client.get(location), 404)
 
 
 @pytest.mark.parametrize("entity", [e for e in ENTITIES if e.unique_name], ids=str)
-def test_duplicate_name_is_409(client: TestClient, fed: Federation, entity: Entity) -> None:
-    headers = _headers(fed, entity.writer)
+def test_duplicate_name_is_409(client: TestClient, federation: Federation, entity: Entity) -> None:
+    headers = _headers(federation, entity.writer)
     assert (
-        client.post(entity.collection(fed), json=entity.new(fed), headers=headers).status_code
+        client.post(
+            entity.collection(federation), json=entity.new(federation), headers=headers
+        ).status_code
         == 201
     )
-    before = client.get(entity.collection(fed)).json()
+    before = client.get(entity.collection(federation)).json()
     body = _assert_problem(
-        client.post(entity.collection(fed), json=entity.new(fed), headers=headers), 409
+        client.post(entity.collection(federation), json=entity.new(federation), headers=headers),
+        409,
     )
     assert body["errors"][0]["field"] == "name"
     assert "already" in body["detail"]
-    assert client.get(entity.collection(fed)).json() == before
+    assert client.get(entity.collection(federation)).json() == before
 
 
 @pytest.mark.parametrize(
@@ -245,33 +247,36 @@ def test_duplicate_name_is_409(client: TestClient, fed: Federation, entity: Enti
 def test_callers_without_rights_change_nothing(
     client: TestClient,
     session: Session,
-    fed: Federation,
+    federation: Federation,
     entity: Entity,
     actor: str | None,
     status: int,
 ) -> None:
-    headers = _headers(fed, actor) if actor else {}
-    existing = f"{entity.item}{entity.existing(session, fed)}"
+    headers = _headers(federation, actor) if actor else {}
+    existing = f"{entity.item}{entity.existing(session, federation)}"
     before = client.get(existing).json()
-    listed = client.get(entity.collection(fed)).json()
+    listed = client.get(entity.collection(federation)).json()
 
     _assert_problem(
-        client.post(entity.collection(fed), json=entity.new(fed), headers=headers), status
+        client.post(entity.collection(federation), json=entity.new(federation), headers=headers),
+        status,
     )
     _assert_problem(client.patch(existing, json=entity.change, headers=headers), status)
     _assert_problem(client.delete(existing, headers=headers), status)
 
     assert client.get(existing).json() == before
-    assert client.get(entity.collection(fed)).json() == listed
+    assert client.get(entity.collection(federation)).json() == listed
 
 
 @pytest.mark.parametrize("entity", ENTITIES, ids=str)
-def test_invalid_input_names_the_field(client: TestClient, fed: Federation, entity: Entity) -> None:
+def test_invalid_input_names_the_field(
+    client: TestClient, federation: Federation, entity: Entity
+) -> None:
     body = _assert_problem(
         client.post(
-            entity.collection(fed),
-            json={**entity.new(fed), "no_such_field": 1},
-            headers=_headers(fed, entity.writer),
+            entity.collection(federation),
+            json={**entity.new(federation), "no_such_field": 1},
+            headers=_headers(federation, entity.writer),
         ),
         422,
     )

@@ -27,13 +27,6 @@ COLLECTIONS = [
 ]
 
 
-@pytest.fixture
-def fed(session: Session, federation: Federation) -> Federation:
-    # A failing request rolls the session back; commit so that it rolls back to here.
-    session.commit()
-    return federation
-
-
 def _walk(client: TestClient, url: str, limit: int, headers: dict[str, str]) -> list[int]:
     ids: list[int] = []
     cursor = None
@@ -52,22 +45,24 @@ def _walk(client: TestClient, url: str, limit: int, headers: dict[str, str]) -> 
 
 
 @pytest.mark.parametrize("collection", COLLECTIONS)
-def test_every_list_pages_by_cursor(client: TestClient, fed: Federation, collection: str) -> None:
+def test_every_list_pages_by_cursor(
+    client: TestClient, federation: Federation, collection: str
+) -> None:
     url = f"{API}/{collection}"
-    everything = client.get(url, params={"limit": 1000}, headers=fed.operator.headers).json()
+    everything = client.get(url, params={"limit": 1000}, headers=federation.operator.headers).json()
     assert everything["next_cursor"] is None
     all_ids = [item["id"] for item in everything["items"]]
     assert all_ids
-    assert _walk(client, url, 1, fed.operator.headers) == all_ids == sorted(set(all_ids))
+    assert _walk(client, url, 1, federation.operator.headers) == all_ids == sorted(set(all_ids))
 
 
 def test_walking_many_sites_visits_each_once(
-    client: TestClient, session: Session, fed: Federation
+    client: TestClient, session: Session, federation: Federation
 ) -> None:
     for n in range(40):
         registry.create_site(
             session=session,
-            actor=fed.operator.principal,
+            actor=federation.operator.principal,
             data=SiteCreate(short_name=f"BULK-{n:02}", ngi="NGI_OTHER", country_code="FR"),
         )
     session.commit()
@@ -92,7 +87,7 @@ def test_walking_many_sites_visits_each_once(
     ],
 )
 def test_bad_list_parameters_are_named(
-    client: TestClient, fed: Federation, params: dict[str, Any], field: str, message: str
+    client: TestClient, federation: Federation, params: dict[str, Any], field: str, message: str
 ) -> None:
     response = client.get(f"{API}/sites", params=params)
     assert response.status_code == 422
@@ -107,7 +102,7 @@ def _names(client: TestClient, collection: str, key: str, **params: Any) -> list
     return [item[key] for item in response.json()["items"]]
 
 
-def test_filters(client: TestClient, fed: Federation) -> None:
+def test_filters(client: TestClient, federation: Federation) -> None:
     assert _names(client, "sites", "short_name", ngi="NGI_TEST") == ["TEST-SITE"]
     assert _names(client, "sites", "short_name", short_name="%-SITE") == ["TEST-SITE", "OTHER-SITE"]
     assert _names(client, "sites", "short_name", country_code="si") == ["OTHER-SITE"]
@@ -127,14 +122,14 @@ def test_filters(client: TestClient, fed: Federation) -> None:
     assert _names(client, "service-groups", "name", name="%") == []
 
 
-def test_roles_filter(client: TestClient, fed: Federation) -> None:
+def test_roles_filter(client: TestClient, federation: Federation) -> None:
     roles = client.get(
         f"{API}/roles",
-        params={"entity_type": "ngi", "entity_id": fed.ngi.id, "status": "STATUS_GRANTED"},
-        headers=fed.operator.headers,
+        params={"entity_type": "ngi", "entity_id": federation.ngi.id, "status": "STATUS_GRANTED"},
+        headers=federation.operator.headers,
     ).json()["items"]
     assert [(r["user_subject"], r["role_type"], r["entity_name"]) for r in roles] == [
-        (fed.ngi_manager.principal.subject, "NGI Operations Manager", "NGI_TEST")
+        (federation.ngi_manager.principal.subject, "NGI Operations Manager", "NGI_TEST")
     ]
 
 
@@ -158,7 +153,9 @@ def test_openapi_documents_every_registry_route(client: TestClient) -> None:
     assert client.get("/docs").status_code == 200
 
 
-def test_a_request_failing_half_way_leaves_nothing(client: TestClient, fed: Federation) -> None:
+def test_a_request_failing_half_way_leaves_nothing(
+    client: TestClient, federation: Federation
+) -> None:
     before = client.get(f"{API}/services", params={"limit": 1000}).json()
     body = {
         "hostname": "new.test.example",
@@ -167,24 +164,24 @@ def test_a_request_failing_half_way_leaves_nothing(client: TestClient, fed: Fede
         "production": True,
         "monitored": False,
     }
-    response = client.post(f"{API}/services", json=body, headers=fed.site_admin.headers)
+    response = client.post(f"{API}/services", json=body, headers=federation.site_admin.headers)
     assert response.status_code == 409
     assert response.json()["errors"] == [
         {"field": "monitored", "message": "a production CREAM-CE service must be monitored"}
     ]
     patch = client.patch(
-        f"{API}/services/{fed.service.id}",
+        f"{API}/services/{federation.service.id}",
         json={"description": "changed", "monitored": False},
-        headers=fed.site_admin.headers,
+        headers=federation.site_admin.headers,
     )
     assert patch.status_code == 409
     assert client.get(f"{API}/services", params={"limit": 1000}).json() == before
 
 
-def test_ngi_with_sites_cannot_be_deleted(client: TestClient, fed: Federation) -> None:
-    response = client.delete(f"{API}/ngis/{fed.ngi.id}", headers=fed.operator.headers)
+def test_ngi_with_sites_cannot_be_deleted(client: TestClient, federation: Federation) -> None:
+    response = client.delete(f"{API}/ngis/{federation.ngi.id}", headers=federation.operator.headers)
     assert response.status_code == 409
     assert response.json()["errors"] == [
         {"field": "ngi", "message": "the NGI still has sites; move or delete them first"}
     ]
-    assert client.get(f"{API}/ngis/{fed.ngi.id}").status_code == 200
+    assert client.get(f"{API}/ngis/{federation.ngi.id}").status_code == 200

@@ -8,7 +8,7 @@ import uuid
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import FastAPI, Form, Request
+from fastapi import Depends, FastAPI, Form, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
@@ -18,7 +18,7 @@ from starlette.responses import Response
 
 from fedcore.core.config import Settings, get_settings
 from fedcore.core.db import make_engine, make_sessionmaker
-from fedcore.core.deps import CsrfChecked, CurrentPrincipal, DbSession
+from fedcore.core.deps import CsrfChecked, CurrentPrincipal, DbSession, get_principal
 from fedcore.core.errors import FedcoreError, NotAuthenticated
 from fedcore.core.logging import configure_logging, get_logger
 from fedcore.core.security import authenticate, revoke_api_token
@@ -151,6 +151,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Federation core of a research e-infrastructure",
         version="0.1.0",
         docs_url="/docs",
+        # Every request resolves its caller: a presented token that is forged, expired or
+        # revoked is refused with 401 even where anonymous reading is allowed (RFC 6750 §3.1).
+        dependencies=[Depends(get_principal)],
     )
     app.state.settings = settings
     app.state.engine = engine
