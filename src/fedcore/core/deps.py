@@ -33,7 +33,13 @@ def get_session(request: Request) -> Iterator[Session]:
         session.close()
 
 
-def get_principal(request: Request, session: Annotated[Session, Depends(get_session)]) -> Principal:
+# scope="function": commit before the response is sent. FastAPI's default runs the code after
+# ``yield`` once the response is out, so a client following a 303 (post/redirect/get) or reading
+# back what it just created could arrive before the commit, and a failed commit would go unseen.
+_session = Depends(get_session, scope="function")
+
+
+def get_principal(request: Request, session: Annotated[Session, _session]) -> Principal:
     """Bearer token first (API clients), then the page session cookie; anonymous otherwise."""
     principal = _resolve_principal(request, session)
     request.state.principal = principal
@@ -67,7 +73,7 @@ def verify_csrf(request: Request, csrf: Annotated[str, Form()] = "") -> None:
         raise Forbidden("the form is stale or was not sent by this site; reload and try again")
 
 
-DbSession = Annotated[Session, Depends(get_session)]
+DbSession = Annotated[Session, _session]
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
 AppSettings = Annotated[Settings, Depends(get_settings_dep)]
 CsrfChecked = Annotated[None, Depends(verify_csrf)]
