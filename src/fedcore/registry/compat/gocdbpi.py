@@ -8,7 +8,8 @@ and personal data (contacts, users) a role holder, an operator or a site API cre
 
 Errors keep GOCDB's bodies: an unknown method is answered in plain text, bad parameters with
 ``<error>…</error>`` and HTTP 200 (clients detect errors by content, as with GOCDB); missing
-authorisation with ``<error>`` and HTTP 403.
+authorisation with ``<error>`` and HTTP 403. A forged, expired or revoked token is refused with
+401 before any method runs, as on every fedcore route.
 """
 
 from __future__ import annotations
@@ -25,8 +26,7 @@ from starlette.responses import Response
 
 from fedcore.core.config import Settings
 from fedcore.core.db import utcnow
-from fedcore.core.deps import AppSettings, DbSession, get_principal
-from fedcore.core.errors import NotAuthenticated
+from fedcore.core.deps import AppSettings, CurrentPrincipal, DbSession
 from fedcore.core.security import Principal
 from fedcore.registry.compat import pi_render as render
 from fedcore.registry.compat.pi_xml import PageLinks, error_document
@@ -546,17 +546,15 @@ def _xml(body: str, status: int = 200) -> Response:
 
 @router.get("/public/", summary="GOCDB read PI", response_class=Response)
 @router.get("/private/", summary="GOCDB read PI (credentials)", response_class=Response)
-def read_pi(request: Request, session: DbSession, settings: AppSettings) -> Response:
+def read_pi(
+    request: Request, session: DbSession, settings: AppSettings, principal: CurrentPrincipal
+) -> Response:
     pairs = parse_qsl(request.url.query, keep_blank_values=True)
     params = dict(pairs)
     name = params.pop("method", "")
     method = METHODS.get(name)
     if method is None:
         return Response(f"Unable to find method: {name}", media_type="text/plain; charset=UTF-8")
-    try:
-        principal = get_principal(request, session)
-    except NotAuthenticated as exc:
-        return _xml(error_document(exc.detail), 401)
     base_url = settings.base_url.rstrip("/")
     links = PageLinks(f"{base_url}{request.url.path}", request.url.query, pairs)
     ctx = render.Context(base_url, links, settings.pi_page_size)

@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from itertools import groupby
+from operator import attrgetter
 from typing import Any
 
 from fedcore.registry.compat.pi_xml import (
@@ -14,7 +16,11 @@ from fedcore.registry.compat.pi_xml import (
     XmlWriter,
     cert_date,
     change_time,
+    element,
+    escape_attribute,
+    escape_text,
     formatted,
+    optional_element,
     unix,
     write_meta,
 )
@@ -55,28 +61,41 @@ def yes_no(flag: bool) -> str:
     return "Y" if flag else "N"
 
 
-def _scopes(w: XmlWriter, names: Sequence[str] | None) -> None:
+def scopes_block(indent: str, names: Sequence[str] | None) -> str:
     if not names:
-        w.empty("SCOPES")
-        return
-    w.start("SCOPES")
-    for name in names:
-        w.leaf("SCOPE", name)
-    w.end()
+        return f"{indent}<SCOPES/>\n"
+    inner = indent + "  "
+    return "".join(
+        (
+            f"{indent}<SCOPES>\n",
+            *(element(inner, "SCOPE", n) for n in names),
+            f"{indent}</SCOPES>\n",
+        )
+    )
+
+
+def extensions_block(indent: str, properties: Sequence[AnyRow] | None) -> str:
+    if not properties:
+        return f"{indent}<EXTENSIONS/>\n"
+    inner, leaf = indent + "  ", indent + "    "
+    parts = [f"{indent}<EXTENSIONS>\n"]
+    for _parent, ident, key, value in properties:
+        parts += (
+            f"{inner}<EXTENSION>\n{leaf}<LOCAL_ID>{ident}</LOCAL_ID>\n",
+            element(leaf, "KEY", key),
+            element(leaf, "VALUE", value),
+            f"{inner}</EXTENSION>\n",
+        )
+    parts.append(f"{indent}</EXTENSIONS>\n")
+    return "".join(parts)
+
+
+def _scopes(w: XmlWriter, names: Sequence[str] | None) -> None:
+    w.raw(scopes_block(w.indent, names))
 
 
 def _extensions(w: XmlWriter, properties: Sequence[AnyRow] | None) -> None:
-    if not properties:
-        w.empty("EXTENSIONS")
-        return
-    w.start("EXTENSIONS")
-    for _parent, ident, key, value in properties:
-        w.start("EXTENSION")
-        w.leaf("LOCAL_ID", ident)
-        w.leaf("KEY", key)
-        w.leaf("VALUE", value)
-        w.end()
-    w.end()
+    w.raw(extensions_block(w.indent, properties))
 
 
 # --- sites -------------------------------------------------------------------------------------------
@@ -295,59 +314,88 @@ def render_project_contacts(listing: ProjectListing, ctx: Context) -> str:
 # --- services ----------------------------------------------------------------------------------------
 
 
-def _endpoints(
-    w: XmlWriter, service_id: int, children: ServiceChildren, *, contact: bool = False
-) -> None:
+def endpoints_block(
+    indent: str, service_id: int, children: ServiceChildren, *, contact: bool = False
+) -> str:
     endpoints = children.endpoints.get(service_id)
     if not endpoints:
-        w.empty("ENDPOINTS")
-        return
-    w.start("ENDPOINTS")
-    for e in endpoints:
-        w.start("ENDPOINT")
-        w.leaf("ID", e.id)
-        w.leaf("NAME", e.name)
-        _extensions(w, children.endpoint_extensions.get(e.id))
-        w.leaf("URL", e.url)
-        w.leaf("INTERFACENAME", e.interface_name)
-        w.leaf("ENDPOINT_MONITORED", yes_no(e.monitored))
-        if contact:
-            w.leaf("CONTACT_EMAIL", e.email)
-        w.end()
-    w.end()
+        return f"{indent}<ENDPOINTS/>\n"
+    inner, leaf = indent + "  ", indent + "    "
+    extensions = children.endpoint_extensions
+    parts = [f"{indent}<ENDPOINTS>\n"]
+    for _service, ident, name, url, interface, monitored, email in endpoints:
+        parts += (
+            f"{inner}<ENDPOINT>\n{leaf}<ID>{ident}</ID>\n",
+            element(leaf, "NAME", name),
+            extensions_block(leaf, extensions.get(ident)),
+            element(leaf, "URL", url),
+            element(leaf, "INTERFACENAME", interface),
+            f"{leaf}<ENDPOINT_MONITORED>{yes_no(monitored)}</ENDPOINT_MONITORED>\n",
+            element(leaf, "CONTACT_EMAIL", email) if contact else "",
+            f"{inner}</ENDPOINT>\n",
+        )
+    parts.append(f"{indent}</ENDPOINTS>\n")
+    return "".join(parts)
 
 
 def render_services(listing: ServiceListing, ctx: Context) -> str:
-    """get_service / get_service_endpoint."""
+    """get_service / get_service_endpoint; the hot path of the PI, so each service is one
+    formatted block (rows unpack in ``SERVICE_COLUMNS`` order)."""
     w = XmlWriter()
     ctx.meta(w, listing.page)
     children = listing.children
-    for r in listing.page.rows:
-        key = f"{r.id}G0"
-        w.start("SERVICE_ENDPOINT", (("PRIMARY_KEY", key),))
-        w.optional("PRIMARY_KEY", key)
-        w.optional("HOSTNAME", r.hostname)
-        w.optional("GOCDB_PORTAL_URL", ctx.portal("services", r.id))
-        w.optional("HOSTDN", r.host_dn)
-        w.optional("HOST_OS", r.host_os)
-        w.optional("HOST_ARCH", r.host_arch)
-        w.leaf("BETA", yes_no(r.beta))
-        w.optional("SERVICE_TYPE", r.service_type)
-        w.optional("HOST_IP", r.host_ip)
-        w.optional("HOST_IPV6", r.host_ipv6)
-        w.empty("CORE")
-        w.leaf("IN_PRODUCTION", yes_no(r.production))
-        w.leaf("NODE_MONITORED", yes_no(r.monitored))
-        w.leaf("NOTIFICATIONS", yes_no(r.notify))
-        w.optional("SITENAME", r.sitename)
-        w.optional("COUNTRY_NAME", r.country)
-        w.optional("COUNTRY_CODE", r.country_code)
-        w.optional("ROC_NAME", r.ngi)
-        w.leaf("URL", r.url)
-        _endpoints(w, r.id, children)
-        _scopes(w, children.scopes.get(r.id))
-        _extensions(w, children.extensions.get(r.id))
-        w.end()
+    portal = escape_text(ctx.portal("services", 0)[:-1])
+    i2, i4 = "  ", "    "
+    for (
+        ident,
+        hostname,
+        host_dn,
+        host_os,
+        host_arch,
+        beta,
+        service_type,
+        host_ip,
+        host_ipv6,
+        production,
+        monitored,
+        notify,
+        sitename,
+        country,
+        country_code,
+        ngi,
+        url,
+    ) in listing.page.rows:
+        key = f"{ident}G0"
+        w.raw(
+            "".join(
+                (
+                    f'{i2}<SERVICE_ENDPOINT PRIMARY_KEY="{key}">\n',
+                    f"{i4}<PRIMARY_KEY>{key}</PRIMARY_KEY>\n",
+                    optional_element(i4, "HOSTNAME", hostname),
+                    f"{i4}<GOCDB_PORTAL_URL>{portal}{ident}</GOCDB_PORTAL_URL>\n",
+                    optional_element(i4, "HOSTDN", host_dn),
+                    optional_element(i4, "HOST_OS", host_os),
+                    optional_element(i4, "HOST_ARCH", host_arch),
+                    f"{i4}<BETA>{yes_no(beta)}</BETA>\n",
+                    optional_element(i4, "SERVICE_TYPE", service_type),
+                    optional_element(i4, "HOST_IP", host_ip),
+                    optional_element(i4, "HOST_IPV6", host_ipv6),
+                    f"{i4}<CORE/>\n",
+                    f"{i4}<IN_PRODUCTION>{yes_no(production)}</IN_PRODUCTION>\n",
+                    f"{i4}<NODE_MONITORED>{yes_no(monitored)}</NODE_MONITORED>\n",
+                    f"{i4}<NOTIFICATIONS>{yes_no(notify)}</NOTIFICATIONS>\n",
+                    optional_element(i4, "SITENAME", sitename),
+                    optional_element(i4, "COUNTRY_NAME", country),
+                    optional_element(i4, "COUNTRY_CODE", country_code),
+                    optional_element(i4, "ROC_NAME", ngi),
+                    element(i4, "URL", url),
+                    endpoints_block(i4, ident, children),
+                    scopes_block(i4, children.scopes.get(ident)),
+                    extensions_block(i4, children.extensions.get(ident)),
+                    f"{i2}</SERVICE_ENDPOINT>\n",
+                )
+            )
+        )
     return w.document()
 
 
@@ -396,7 +444,7 @@ def render_service_groups(listing: ServiceGroupListing, ctx: Context) -> str:
             w.leaf("HOSTDN", s.host_dn)
             w.leaf("IN_PRODUCTION", yes_no(s.production))
             w.leaf("NODE_MONITORED", yes_no(s.monitored))
-            _endpoints(w, s.id, children, contact=True)
+            w.raw(endpoints_block(w.indent, s.id, children, contact=True))
             _scopes(w, children.scopes.get(s.id))
             _extensions(w, children.extensions.get(s.id))
             w.end()
@@ -426,49 +474,86 @@ def render_service_group_roles(listing: ServiceGroupListing, ctx: Context) -> st
 # --- downtimes ---------------------------------------------------------------------------------------
 
 
-def _affected(w: XmlWriter, endpoints: Sequence[AnyRow], service_id: int) -> None:
-    """The downtime's endpoints that belong to this service."""
-    mine = [e for e in endpoints if e.service_id == service_id]
-    if not mine:
-        w.empty("AFFECTED_ENDPOINTS")
-        return
-    w.start("AFFECTED_ENDPOINTS")
-    for e in mine:
-        w.start("ENDPOINT")
-        w.leaf("ID", e.id)
-        w.leaf("NAME", e.name)
-        w.leaf("URL", e.url)
-        w.leaf("INTERFACENAME", e.interface_name)
-        w.leaf("ENDPOINT_MONITORED", yes_no(e.monitored))
-        w.end()
-    w.end()
+def affected_block(indent: str, endpoints: Sequence[AnyRow] | None) -> str:
+    """``AFFECTED_ENDPOINTS``: the downtime's endpoints that belong to the service."""
+    if not endpoints:
+        return f"{indent}<AFFECTED_ENDPOINTS/>\n"
+    inner, leaf = indent + "  ", indent + "    "
+    parts = [f"{indent}<AFFECTED_ENDPOINTS>\n"]
+    for _downtime, _service, ident, name, url, interface, monitored in endpoints:
+        parts += (
+            f"{inner}<ENDPOINT>\n{leaf}<ID>{ident}</ID>\n",
+            element(leaf, "NAME", name),
+            element(leaf, "URL", url),
+            element(leaf, "INTERFACENAME", interface),
+            f"{leaf}<ENDPOINT_MONITORED>{yes_no(monitored)}</ENDPOINT_MONITORED>\n",
+            f"{inner}</ENDPOINT>\n",
+        )
+    parts.append(f"{indent}</AFFECTED_ENDPOINTS>\n")
+    return "".join(parts)
 
 
-def _downtime_attributes(r: AnyRow) -> tuple[tuple[str, Any], ...]:
-    return (("ID", r.id), ("PRIMARY_KEY", r.primary_key), ("CLASSIFICATION", r.classification))
+def _downtime_start(r: AnyRow) -> str:
+    return (
+        f'  <DOWNTIME ID="{r.id}" PRIMARY_KEY="{escape_attribute(r.primary_key)}" '
+        f'CLASSIFICATION="{escape_attribute(r.classification)}">\n'
+    )
+
+
+def _downtime_dates(r: AnyRow, indent: str) -> str:
+    """SEVERITY, DESCRIPTION (if any), the Unix dates and the ``FORMATED`` ones."""
+    start, end = r.start_at, r.end_at
+    return "".join(
+        (
+            optional_element(indent, "SEVERITY", r.severity),
+            optional_element(indent, "DESCRIPTION", r.description),
+            f"{indent}<INSERT_DATE>{unix(r.inserted_at)}</INSERT_DATE>\n",
+            f"{indent}<START_DATE>{unix(start)}</START_DATE>\n",
+            f"{indent}<END_DATE>{unix(end)}</END_DATE>\n",
+            f"{indent}<FORMATED_START_DATE>{formatted(start)}</FORMATED_START_DATE>\n",
+            f"{indent}<FORMATED_END_DATE>{formatted(end)}</FORMATED_END_DATE>\n",
+        )
+    )
+
+
+def _service_of(r: AnyRow, indent: str) -> str:
+    """HOSTNAME, SERVICE_TYPE, ENDPOINT (hostname and type run together) and HOSTED_BY."""
+    return "".join(
+        (
+            optional_element(indent, "HOSTNAME", r.hostname),
+            optional_element(indent, "SERVICE_TYPE", r.service_type),
+            optional_element(indent, "ENDPOINT", f"{r.hostname}{r.service_type}"),
+            optional_element(indent, "HOSTED_BY", r.sitename),
+        )
+    )
 
 
 def render_downtimes(listing: DowntimeListing, ctx: Context) -> str:
-    """get_downtime: one ``DOWNTIME`` per (downtime, affected service)."""
+    """get_downtime: one ``DOWNTIME`` per (downtime, affected service); the parts that are the
+    same for every service of a downtime are formatted once."""
     w = XmlWriter()
     ctx.meta(w, listing.page)
+    portal = escape_text(ctx.portal("downtimes", 0)[:-1])
+    affected = listing.endpoints
+    i4 = "    "
+    current, head, tail = None, "", ""
     for r in listing.page.rows:
-        w.start("DOWNTIME", _downtime_attributes(r))
-        w.optional("PRIMARY_KEY", r.primary_key)
-        w.optional("HOSTNAME", r.hostname)
-        w.optional("SERVICE_TYPE", r.service_type)
-        w.optional("ENDPOINT", f"{r.hostname}{r.service_type}")
-        w.optional("HOSTED_BY", r.sitename)
-        w.optional("GOCDB_PORTAL_URL", ctx.portal("downtimes", r.id))
-        _affected(w, listing.endpoints.get(r.id, ()), r.service_id)
-        w.optional("SEVERITY", r.severity)
-        w.optional("DESCRIPTION", r.description)
-        w.optional("INSERT_DATE", unix(r.inserted_at))
-        w.optional("START_DATE", unix(r.start_at))
-        w.optional("END_DATE", unix(r.end_at))
-        w.optional("FORMATED_START_DATE", formatted(r.start_at))
-        w.optional("FORMATED_END_DATE", formatted(r.end_at))
-        w.end()
+        if r.id != current:
+            current = r.id
+            head = _downtime_start(r) + optional_element(i4, "PRIMARY_KEY", r.primary_key)
+            url = f"{i4}<GOCDB_PORTAL_URL>{portal}{r.id}</GOCDB_PORTAL_URL>\n"
+            tail = _downtime_dates(r, i4) + "  </DOWNTIME>\n"
+        w.raw(
+            "".join(
+                (
+                    head,
+                    _service_of(r, i4),
+                    url,
+                    affected_block(i4, affected.get((r.id, r.service_id))),
+                    tail,
+                )
+            )
+        )
     return w.document()
 
 
@@ -476,34 +561,26 @@ def render_downtimes_nested(listing: DowntimeListing, ctx: Context) -> str:
     """get_downtime_nested_services: one ``DOWNTIME`` with its affected ``SERVICES``."""
     w = XmlWriter()
     ctx.meta(w, listing.page)
-    rows = listing.page.rows
-    i = 0
-    while i < len(rows):
-        r = rows[i]
-        w.start("DOWNTIME", _downtime_attributes(r))
-        w.optional("SEVERITY", r.severity)
-        w.optional("DESCRIPTION", r.description)
-        w.optional("INSERT_DATE", unix(r.inserted_at))
-        w.optional("START_DATE", unix(r.start_at))
-        w.optional("END_DATE", unix(r.end_at))
-        w.optional("FORMATED_START_DATE", formatted(r.start_at))
-        w.optional("FORMATED_END_DATE", formatted(r.end_at))
-        w.optional("GOCDB_PORTAL_URL", ctx.portal("downtimes", r.id))
-        w.start("SERVICES")
-        endpoints = listing.endpoints.get(r.id, ())
-        while i < len(rows) and rows[i].id == r.id:
-            s = rows[i]
-            w.start("SERVICE")
-            w.optional("PRIMARY_KEY", f"{s.service_id}G0")
-            w.optional("HOSTNAME", s.hostname)
-            w.optional("SERVICE_TYPE", s.service_type)
-            w.optional("ENDPOINT", f"{s.hostname}{s.service_type}")
-            w.optional("HOSTED_BY", s.sitename)
-            _affected(w, endpoints, s.service_id)
-            w.end()
-            i += 1
-        w.end()
-        w.end()
+    portal = escape_text(ctx.portal("downtimes", 0)[:-1])
+    affected = listing.endpoints
+    i4, i8 = "    ", "        "
+    for ident, group in groupby(listing.page.rows, attrgetter("id")):
+        rows = list(group)
+        first = rows[0]
+        parts = [
+            _downtime_start(first),
+            _downtime_dates(first, i4),
+            f"{i4}<GOCDB_PORTAL_URL>{portal}{ident}</GOCDB_PORTAL_URL>\n{i4}<SERVICES>\n",
+        ]
+        for r in rows:
+            parts += (
+                f"      <SERVICE>\n{i8}<PRIMARY_KEY>{r.service_id}G0</PRIMARY_KEY>\n",
+                _service_of(r, i8),
+                affected_block(i8, affected.get((ident, r.service_id))),
+                "      </SERVICE>\n",
+            )
+        parts.append(f"{i4}</SERVICES>\n  </DOWNTIME>\n")
+        w.raw("".join(parts))
     return w.document()
 
 
@@ -519,7 +596,7 @@ def render_downtimes_to_broadcast(listing: DowntimeListing, ctx: Context) -> str
         w.leaf("SERVICE_TYPE", r.service_type)
         w.leaf("HOSTED_BY", r.sitename)
         w.leaf("GOCDB_PORTAL_URL", ctx.portal("downtimes", r.id))
-        _affected(w, listing.endpoints.get(r.id, ()), r.service_id)
+        w.raw(affected_block(w.indent, listing.endpoints.get((r.id, r.service_id))))
         w.leaf("SEVERITY", r.severity)
         w.leaf("DESCRIPTION", r.description)
         w.leaf("INSERT_DATE", unix(r.inserted_at))
@@ -529,6 +606,10 @@ def render_downtimes_to_broadcast(listing: DowntimeListing, ctx: Context) -> str
         w.empty("BROADCASTING_START_DOWNTIME")
         w.end()
     return w.document()
+
+
+def _downtime_attributes(r: AnyRow) -> tuple[tuple[str, Any], ...]:
+    return (("ID", r.id), ("PRIMARY_KEY", r.primary_key), ("CLASSIFICATION", r.classification))
 
 
 # --- people ------------------------------------------------------------------------------------------

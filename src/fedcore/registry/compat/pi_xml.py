@@ -42,6 +42,8 @@ def escape_attribute(value: str) -> str:
 
 def text(value: Any) -> str:
     """A value as PHP prints it: floats without a useless ``.0``, booleans as 1 or nothing."""
+    if value.__class__ is str:
+        return value
     if value is None or value is False:
         return ""
     if value is True:
@@ -51,11 +53,36 @@ def text(value: Any) -> str:
     return str(value)
 
 
+def element(indent: str, tag: str, value: Any) -> str:
+    """An element that is always present (``<TAG/>`` when the value is empty)."""
+    content = text(value)
+    if not content:
+        return f"{indent}<{tag}/>\n"
+    if _TEXT_SPECIAL.search(content):
+        content = escape_text(content)
+    return f"{indent}<{tag}>{content}</{tag}>\n"
+
+
+def optional_element(indent: str, tag: str, value: Any) -> str:
+    """An element GOCDB adds only when its value is not empty."""
+    content = text(value)
+    if not content:
+        return ""
+    if _TEXT_SPECIAL.search(content):
+        content = escape_text(content)
+    return f"{indent}<{tag}>{content}</{tag}>\n"
+
+
 Attributes = Sequence[tuple[str, Any]]
 
 
+def attributes(pairs: Attributes) -> str:
+    return "".join(f' {name}="{escape_attribute(text(v))}"' for name, v in pairs)
+
+
 class XmlWriter:
-    """Writes the children of ``<results>``; :meth:`document` wraps them."""
+    """Writes the children of ``<results>``; :meth:`document` wraps them. :meth:`raw` appends
+    text the caller formatted itself (the hot paths do, at a fixed depth)."""
 
     __slots__ = ("_indent", "_out", "_stack")
 
@@ -64,11 +91,8 @@ class XmlWriter:
         self._stack: list[str] = []
         self._indent = "  "
 
-    def _attributes(self, attributes: Attributes) -> str:
-        return "".join(f' {name}="{escape_attribute(text(v))}"' for name, v in attributes)
-
-    def start(self, tag: str, attributes: Attributes = ()) -> None:
-        self._out.append(f"{self._indent}<{tag}{self._attributes(attributes)}>\n")
+    def start(self, tag: str, attrs: Attributes = ()) -> None:
+        self._out.append(f"{self._indent}<{tag}{attributes(attrs)}>\n")
         self._stack.append(tag)
         self._indent += "  "
 
@@ -76,26 +100,34 @@ class XmlWriter:
         self._indent = self._indent[:-2]
         self._out.append(f"{self._indent}</{self._stack.pop()}>\n")
 
-    def empty(self, tag: str, attributes: Attributes = ()) -> None:
-        self._out.append(f"{self._indent}<{tag}{self._attributes(attributes)}/>\n")
+    def empty(self, tag: str, attrs: Attributes = ()) -> None:
+        self._out.append(f"{self._indent}<{tag}{attributes(attrs)}/>\n")
 
-    def leaf(self, tag: str, value: Any, attributes: Attributes = ()) -> None:
+    def leaf(self, tag: str, value: Any, attrs: Attributes = ()) -> None:
         """An element that is always present (``<TAG/>`` when the value is empty)."""
-        content = text(value)
-        if content:
-            attrs = self._attributes(attributes)
-            self._out.append(f"{self._indent}<{tag}{attrs}>{escape_text(content)}</{tag}>\n")
+        if attrs and text(value):
+            content = escape_text(text(value))
+            self._out.append(f"{self._indent}<{tag}{attributes(attrs)}>{content}</{tag}>\n")
+        elif attrs:
+            self.empty(tag, attrs)
         else:
-            self.empty(tag, attributes)
+            self._out.append(element(self._indent, tag, value))
 
     def optional(self, tag: str, value: Any) -> None:
         """An element GOCDB adds only when its value is not empty."""
-        content = text(value)
-        if content:
-            self._out.append(f"{self._indent}<{tag}>{escape_text(content)}</{tag}>\n")
+        block = optional_element(self._indent, tag, value)
+        if block:
+            self._out.append(block)
+
+    @property
+    def indent(self) -> str:
+        return self._indent
+
+    def raw(self, block: str) -> None:
+        self._out.append(block)
 
     def document(self, root_attributes: Attributes = ()) -> str:
-        attrs = self._attributes(root_attributes)
+        attrs = attributes(root_attributes)
         if not self._out:
             return f"{DECLARATION}<results{attrs}/>\n"
         return "".join((DECLARATION, f"<results{attrs}>\n", *self._out, "</results>\n"))
@@ -114,8 +146,8 @@ def unix(value: datetime) -> int:
 
 
 def formatted(value: datetime) -> str:
-    """``FORMATED_START_DATE`` style: ``YYYY-MM-DD HH:MM`` in UTC."""
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
+    """``FORMATED_START_DATE`` style: ``YYYY-MM-DD HH:MM`` in UTC (stored times are UTC)."""
+    return value.isoformat(" ", "minutes")[:16]
 
 
 def change_time(value: datetime) -> str:
