@@ -404,3 +404,13 @@ def test_unexpected_failures_are_500_in_the_envelope(settings: Any) -> None:
 def test_other_routes_keep_problem_details(client: TestClient) -> None:
     response = client.get("/api/registry/does-not-exist")
     assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_openapi_documents_the_write_methods(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    for tail in ("{prop}", "{prop}/{key}"):
+        assert sorted(paths[f"/gocdbpi/v5/{{entity_type}}/{{entity_id}}/{tail}"]) == [
+            "delete",
+            "post",
+            "put",
+        ]

@@ -22,6 +22,7 @@ from fedcore.core.deps import AppSettings, CurrentPrincipal, DbSession
 from fedcore.core.errors import FedcoreError, NotAuthenticated, ValidationFailed
 from fedcore.core.logging import get_logger
 from fedcore.registry import service as registry_service
+from fedcore.registry.service.writeapi import WRITE_METHODS
 
 log = get_logger("fedcore.gocdbpi.write")
 DOCS_PATH = "/docs/gocdbpi-write"
@@ -109,15 +110,17 @@ def write(
     return Response(status_code=204)
 
 
-# GOCDB treats the version case-insensitively and its own examples write ``V5``.
+# GOCDB treats the version case-insensitively and its own examples write ``V5``. One route per
+# method, so that each has its own OpenAPI operation; only the write methods are documented.
 for version in ("v5", "V5"):
     for tail in ("{prop}", "{prop}/{key}"):
-        router.add_api_route(
-            f"/{version}/{{entity_type}}/{{entity_id}}/{tail}",
-            write,
-            methods=METHODS,
-            status_code=204,
-            response_class=Response,
-            include_in_schema=version == "v5",
-            name=f"gocdbpi_write_{version}_{tail.count('/') + 4}",
-        )
+        for method in METHODS:
+            router.add_api_route(
+                f"/{version}/{{entity_type}}/{{entity_id}}/{tail}",
+                write,
+                methods=[method],
+                status_code=204,
+                response_class=Response,
+                include_in_schema=version == "v5" and method in WRITE_METHODS,
+                name=f"gocdbpi_write_{method.lower()}_{version}_{tail.count('/') + 4}",
+            )
