@@ -29,6 +29,7 @@ from sqlalchemy import (
     Select,
     Table,
     and_,
+    exists,
     func,
     not_,
     or_,
@@ -211,30 +212,32 @@ class UserQuery:
 def scope_clause(
     id_column: Any, link: Table, link_column: str, scope: ScopeFilter | None
 ) -> ColumnElement[bool] | None:
-    """``id`` carries the scope tag(s) (all of them, or any one), via a subquery on ``link``."""
+    """``id`` carries the scope tag(s), all of them or any one. Correlated on the link table's
+    primary key, so a selective query probes a few rows instead of listing every tagged one."""
     if scope is None or not scope.names:
         return None
     names = tuple(dict.fromkeys(scope.names))
-    owner = link.c[link_column]
-    tagged = select(owner).join(Scope, Scope.id == link.c.scope_id)
+    joined = link.join(Scope, Scope.id == link.c.scope_id)
+    owned = link.c[link_column] == id_column
     if len(names) == 1:
-        return id_column.in_(tagged.where(Scope.name == names[0]))  # type: ignore[no-any-return]
-    tagged = tagged.where(Scope.name.in_(names))
-    if scope.match == "all":
-        tagged = tagged.group_by(owner).having(func.count() == len(names))
-    return id_column.in_(tagged)  # type: ignore[no-any-return]
+        return exists().select_from(joined).where(owned, Scope.name == names[0])
+    if scope.match == "any":
+        return exists().select_from(joined).where(owned, Scope.name.in_(names))
+    tagged = select(func.count()).select_from(joined).where(owned, Scope.name.in_(names))
+    return tagged.scalar_subquery() == len(names)
 
 
 def extensions_clause(
     id_column: Any, model: Any, terms: Sequence[ExtensionTerm]
 ) -> ColumnElement[bool] | None:
-    """The extension terms folded left to right (AND: both, OR: either, NOT: and not)."""
+    """The extension terms folded left to right (AND: both, OR: either, NOT: and not); each
+    term probes the property table's (parent, key) index."""
     result: ColumnElement[bool] | None = None
     for term in terms:
-        having = select(model.parent_id).where(model.key == term.key)
-        if term.value is not None:
-            having = having.where(model.value == term.value)
-        condition: ColumnElement[bool] = id_column.in_(having)
+        value = None if term.value is None else model.value == term.value
+        condition: ColumnElement[bool] = exists().where(
+            model.parent_id == id_column, model.key == term.key, *_present(value)
+        )
         if term.operator is Operator.NOT:
             condition = not_(condition)
         if result is None:
