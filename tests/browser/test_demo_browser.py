@@ -10,13 +10,14 @@ Screenshots go to ``artifacts/screenshots/`` for a reviewer.
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -169,8 +170,14 @@ def test_site_admin_declares_a_downtime(browser: Browser, server: tuple[str, str
     page.get_by_label("WARNING").check()
     page.get_by_label("Description").fill("Storage firmware upgrade (browser test)")
     page.get_by_label(f"the site's time zone, {SITE_ZONE}", exact=False).check()
-    start = (utcnow() + timedelta(days=3)).astimezone(ZoneInfo(SITE_ZONE)).replace(minute=0)
+    start = (
+        (utcnow() + timedelta(days=3)).astimezone(ZoneInfo(SITE_ZONE)).replace(minute=0, second=0)
+    )
     page.get_by_label("Start (required)", exact=True).fill(f"{start:%Y-%m-%dT%H:%M}")
+    # the page previews the instant in UTC before anything is sent
+    expect(page.locator("#f-start-preview")).to_have_text(
+        re.compile(rf"^= {start.astimezone(UTC):%Y-%m-%d %H:%M} UTC · {start:%Y-%m-%d %H:%M} CES?T")
+    )
     page.get_by_label("End (required)", exact=True).fill(
         f"{start - timedelta(hours=1):%Y-%m-%dT%H:%M}"
     )
