@@ -16,10 +16,10 @@ from sqlalchemy.orm import Session
 from fedcore.core.config import Settings
 from fedcore.core.db import utcnow
 from fedcore.registry import service as registry
-from fedcore.registry import views
 from fedcore.registry.models import Downtime
 from fedcore.registry.schemas import DowntimeCreate, ServiceGroupCreate, SiteUpdate
 from fedcore.registry.service import browse
+from fedcore.registry.views import common, sites
 from tests.registry.factories import Actor, Federation
 
 HTML = {"accept": "text/html"}
@@ -189,7 +189,7 @@ def test_site_list_rejects_an_unknown_status_next_to_the_field(
 def test_site_list_pages_keep_the_filter(
     client: TestClient, federation: Federation, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(views, "PAGE_SIZE", 1)
+    monkeypatch.setattr(sites, "PAGE_SIZE", 1)
     first = client.get("/registry/sites/?scope=EGI")
     assert site_names(first) == {"TEST-SITE"}
     match = re.search(r'href="([^"]+)" rel="next"', first.text)
@@ -443,16 +443,16 @@ def test_a_viewer_without_the_right_is_refused_by_the_service(
 
 
 def test_wall_clock_times_around_daylight_saving_changes() -> None:
-    assert views.wall_clock_to_utc("2027-07-01T12:00", "Europe/Zurich") == datetime(
+    assert common.wall_clock_to_utc("2027-07-01T12:00", "Europe/Zurich") == datetime(
         2027, 7, 1, 10, 0, tzinfo=UTC
     )
-    assert views.wall_clock_to_utc("2027-01-01 12:00", "Europe/Zurich") == datetime(
+    assert common.wall_clock_to_utc("2027-01-01 12:00", "Europe/Zurich") == datetime(
         2027, 1, 1, 11, 0, tzinfo=UTC
     )
     with pytest.raises(ValueError, match="happens twice"):
-        views.wall_clock_to_utc("2027-10-31T02:30", "Europe/Zurich")
+        common.wall_clock_to_utc("2027-10-31T02:30", "Europe/Zurich")
     with pytest.raises(ValueError, match="does not exist"):
-        views.wall_clock_to_utc("2027-03-28T02:30", "Europe/Zurich")
+        common.wall_clock_to_utc("2027-03-28T02:30", "Europe/Zurich")
 
 
 # --- ending and deleting downtimes --------------------------------------------------------------
