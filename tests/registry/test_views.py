@@ -20,35 +20,13 @@ from fedcore.registry.models import Downtime
 from fedcore.registry.schemas import DowntimeCreate, ServiceGroupCreate, SiteUpdate
 from fedcore.registry.service import browse
 from fedcore.registry.views import common, sites
-from tests.registry.factories import Actor, Federation
+from tests.registry.factories import Federation
+from tests.support.pages import field_error, sign_in
 
 HTML = {"accept": "text/html"}
 
 
 ATOM = "{http://www.w3.org/2005/Atom}"
-
-
-def sign_in(client: TestClient, actor: Actor) -> str:
-    """Sign the client in through the login form; returns the session's CSRF token."""
-    csrf = csrf_token(client)
-    response = client.post(
-        "/login", data={"token": actor.token, "next": "/", "csrf": csrf}, follow_redirects=False
-    )
-    assert response.status_code == 303
-    return csrf
-
-
-def csrf_token(client: TestClient) -> str:
-    match = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text)
-    assert match
-    return match.group(1)
-
-
-def field_error(response: Response, name: str) -> str:
-    """The message shown next to a form field."""
-    match = re.search(rf'id="f-{re.escape(name)}-error">([^<]*)<', response.text)
-    assert match, f"no error shown next to {name}"
-    return match.group(1)
 
 
 def site_downtime_count(session: Session, site_id: int) -> int:
