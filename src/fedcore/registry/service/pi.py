@@ -29,6 +29,7 @@ from sqlalchemy import (
     Select,
     Table,
     and_,
+    bindparam,
     exists,
     func,
     not_,
@@ -295,7 +296,7 @@ def _bounds(rows: list[AnyRow], ids: Sequence[int], paging: Paging) -> PiPage:
     return PiPage(rows=rows, paged=True, count=len(ids), first_id=first, last_id=last)
 
 
-BULK = 1000
+BULK = 5000
 """Above this many parents, child rows are fetched for every parent and picked by id, which
 is faster than filtering them by a long id list or by re-running the parents' filters."""
 
@@ -308,7 +309,13 @@ def _keys(ids: Sequence[int]) -> list[int] | None:
 
 
 def _within(column: Any, keys: Keys) -> ColumnElement[bool] | None:
-    return None if keys is None else column.in_(keys)
+    """``column IN keys``; id lists are rendered as literals (integers only), which PostgreSQL
+    plans several times faster than a thousand bound parameters."""
+    if keys is None:
+        return None
+    if isinstance(keys, list):
+        return column.in_(bindparam(None, keys, expanding=True, literal_execute=True))  # type: ignore[no-any-return]
+    return column.in_(keys)  # type: ignore[no-any-return]
 
 
 def _run(session: Session, stmt: AnySelect) -> list[AnyRow]:
@@ -912,7 +919,7 @@ def pi_downtimes(
     if paging.active:
         ids_stmt = _downtime_filters(_downtime_select(Downtime.id), query)
         page_ids = _downtime_page_ids(session, ids_stmt, paging)
-        rows = _run(session, stmt.where(Downtime.id.in_(page_ids)).order_by(*order))
+        rows = _run(session, _where(stmt, _within(Downtime.id, page_ids)).order_by(*order))
         page = _bounds(rows, page_ids, paging)
     else:
         rows = _run(session, stmt.order_by(*order))
