@@ -211,6 +211,7 @@ def test_pages_fit_a_phone(browser: Browser, server: tuple[str, str]) -> None:
         ("07-phone-home", "/"),
         ("08-phone-sites", "/registry/sites/"),
         ("09-phone-downtimes", "/registry/downtimes/?when=all"),
+        ("12-phone-sign-in", "/login"),
     ]:
         page.goto(url + path)
         fits_the_screen(page, name)

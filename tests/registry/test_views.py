@@ -682,3 +682,20 @@ def test_broadcast_feed_lists_new_downtimes(
     page = client.get("/registry/downtimes/broadcast?days=7")
     assert federation.downtime.primary_key in page.text
     assert 'href="/registry/downtimes/broadcast.atom?days=7"' in page.text
+
+
+def test_reserved_scopes_are_offered_to_operators_only(
+    client: TestClient, federation: Federation
+) -> None:
+    path = f"/registry/sites/{federation.site.id}/services/new"
+    reserved = re.compile(
+        r'<input type="checkbox" id="scope-\d+" name="scopes" value="wlcg"([^>]*)>'
+    )
+    sign_in(client, federation.site_admin)
+    match = reserved.search(client.get(path).text)
+    assert match
+    assert " disabled" in match.group(1)
+    sign_in(client, federation.operator)
+    match = reserved.search(client.get(path).text)
+    assert match
+    assert " disabled" not in match.group(1)
