@@ -706,7 +706,7 @@ def _service_children(session: Session, keys: Keys) -> ServiceChildren:
         )
     )
     endpoint_keys = (
-        None if keys is None else select(Endpoint.id).where(Endpoint.service_id.in_(keys))
+        None if keys is None else _where(select(Endpoint.id), _within(Endpoint.service_id, keys))
     )
     return ServiceChildren(
         endpoints=endpoints,
