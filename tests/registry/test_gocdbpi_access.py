@@ -228,6 +228,13 @@ def test_bad_parameters_get_gocdb_error_bodies(
     assert response.text == body
 
 
+def test_output_is_ignored_as_gocdb_does(client: TestClient) -> None:
+    response = client.get(
+        "/gocdbpi/public/", params={"method": "get_service_types", "output": "xml"}
+    )
+    assert response.text.startswith("<?xml")
+
+
 def test_parameters_are_checked_after_authorisation(
     client: TestClient, federation: Federation
 ) -> None:

@@ -552,6 +552,7 @@ def read_pi(
     pairs = parse_qsl(request.url.query, keep_blank_values=True)
     params = dict(pairs)
     name = params.pop("method", "")
+    params.pop("output", None)  # GOCDB's dispatcher drops it before validating parameters
     method = METHODS.get(name)
     if method is None:
         return Response(f"Unable to find method: {name}", media_type="text/plain; charset=UTF-8")
