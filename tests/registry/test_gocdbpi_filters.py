@@ -29,7 +29,7 @@ PI = "/gocdbpi/public/"
 
 
 def query(
-    client: TestClient, headers: dict[str, str] | None = None, **params: str
+    client: TestClient, headers: dict[str, str] | None = None, /, **params: str
 ) -> etree._Element:
     response = client.get(PI, params=params, headers=headers or {})
     assert response.status_code == 200, response.text

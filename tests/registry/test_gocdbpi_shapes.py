@@ -45,7 +45,7 @@ def shape(root: etree._Element) -> list[str]:
 
     def walk(element: etree._Element, prefix: str) -> None:
         path = f"{prefix}/{element.tag}"
-        seen.setdefault(f"{path}[{','.join(element.attrib)}]")
+        seen.setdefault(f"{path}[{','.join(str(a) for a in element.attrib)}]")
         for child in element:
             if child.tag != "meta":
                 walk(child, path)
@@ -87,7 +87,7 @@ def test_get_site_values(client: TestClient, docs: DocsData, settings: Settings)
     assert response.text.startswith('<?xml version="1.0" encoding="UTF-8"?>\n<results>\n  <SITE ')
     site = etree.fromstring(response.content).find("SITE")
     assert site is not None
-    assert dict(site.attrib) == {
+    assert {str(k): str(v) for k, v in site.attrib.items()} == {
         "ID": str(docs.izola.id),
         "PRIMARY_KEY": "119G0",
         "NAME": "Izola MRF",
