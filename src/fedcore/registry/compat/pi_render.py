@@ -52,6 +52,10 @@ class Context:
     def portal(self, kind: str, ident: int) -> str:
         return f"{self.base_url}/registry/{kind}/{ident}"
 
+    def escaped_portal_prefix(self, kind: str) -> str:
+        """``portal`` without the id, XML-escaped, for the hot paths to append ids to."""
+        return escape_text(f"{self.base_url}/registry/{kind}/")
+
     def meta(self, writer: XmlWriter, page: PiPage) -> None:
         if page.paged:
             write_meta(writer, self.links, page, self.max_page_size)
@@ -344,7 +348,7 @@ def render_services(listing: ServiceListing, ctx: Context) -> str:
     w = XmlWriter()
     ctx.meta(w, listing.page)
     children = listing.children
-    portal = escape_text(ctx.portal("services", 0)[:-1])
+    portal = ctx.escaped_portal_prefix("services")
     i2, i4 = "  ", "    "
     for (
         ident,
@@ -533,7 +537,7 @@ def render_downtimes(listing: DowntimeListing, ctx: Context) -> str:
     same for every service of a downtime are formatted once."""
     w = XmlWriter()
     ctx.meta(w, listing.page)
-    portal = escape_text(ctx.portal("downtimes", 0)[:-1])
+    portal = ctx.escaped_portal_prefix("downtimes")
     affected = listing.endpoints
     i4 = "    "
     current, head, tail = None, "", ""
@@ -561,7 +565,7 @@ def render_downtimes_nested(listing: DowntimeListing, ctx: Context) -> str:
     """get_downtime_nested_services: one ``DOWNTIME`` with its affected ``SERVICES``."""
     w = XmlWriter()
     ctx.meta(w, listing.page)
-    portal = escape_text(ctx.portal("downtimes", 0)[:-1])
+    portal = ctx.escaped_portal_prefix("downtimes")
     affected = listing.endpoints
     i4, i8 = "    ", "        "
     for ident, group in groupby(listing.page.rows, attrgetter("id")):
