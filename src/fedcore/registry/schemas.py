@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any
@@ -63,6 +64,15 @@ def _utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
+def _ip_address(value: str) -> str:
+    if value:
+        try:
+            ipaddress.ip_address(value)
+        except ValueError as exc:
+            raise ValueError(f"{value!r} is not an IPv4 or IPv6 address") from exc
+    return value
+
+
 def _timezone(value: str) -> str:
     if value != "UTC" and value not in available_timezones():
         raise ValueError(f"{value!r} is not an IANA time zone name")
@@ -81,6 +91,9 @@ Hostname = Annotated[
 ]
 UTCTime = Annotated[datetime, AfterValidator(_utc), PlainSerializer(isoformat_z, return_type=str)]
 Timezone = Annotated[str, AfterValidator(_timezone)]
+IpAddress = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=64), AfterValidator(_ip_address)
+]
 Dn = Annotated[
     str, StringConstraints(strip_whitespace=True, max_length=1000), AfterValidator(_no_quotes)
 ]
@@ -419,8 +432,8 @@ class ServiceCreate(_In):
     description: Text = ""
     url: Url = ""
     host_dn: Dn = ""
-    host_ip: ShortText = ""
-    host_ipv6: ShortText = ""
+    host_ip: IpAddress = ""
+    host_ipv6: IpAddress = ""
     host_os: ShortText = ""
     host_arch: ShortText = ""
     email: Email = ""
@@ -437,8 +450,8 @@ class ServiceUpdate(_In):
     description: Text | None = None
     url: Url | None = None
     host_dn: Dn | None = None
-    host_ip: ShortText | None = None
-    host_ipv6: ShortText | None = None
+    host_ip: IpAddress | None = None
+    host_ipv6: IpAddress | None = None
     host_os: ShortText | None = None
     host_arch: ShortText | None = None
     email: Email | None = None
