@@ -30,6 +30,7 @@ from fedcore.registry.service.pi import (
     NgiListing,
     PiPage,
     ProjectListing,
+    Record,
     ServiceChildren,
     ServiceGroupListing,
     ServiceListing,
@@ -78,7 +79,7 @@ def scopes_block(indent: str, names: Sequence[str] | None) -> str:
     )
 
 
-def extensions_block(indent: str, properties: Sequence[AnyRow] | None) -> str:
+def extensions_block(indent: str, properties: Sequence[Record] | None) -> str:
     if not properties:
         return f"{indent}<EXTENSIONS/>\n"
     inner, leaf = indent + "  ", indent + "    "
@@ -98,7 +99,7 @@ def _scopes(w: XmlWriter, names: Sequence[str] | None) -> None:
     w.raw(scopes_block(w.indent, names))
 
 
-def _extensions(w: XmlWriter, properties: Sequence[AnyRow] | None) -> None:
+def _extensions(w: XmlWriter, properties: Sequence[Record] | None) -> None:
     w.raw(extensions_block(w.indent, properties))
 
 

@@ -77,6 +77,7 @@ from fedcore.registry.service.common import like
 
 AnyRow = Row[*tuple[Any, ...]]
 AnySelect = Select[*tuple[Any, ...]]
+Record = tuple[Any, ...]
 
 # --- access ------------------------------------------------------------------------------------------
 
@@ -682,37 +683,46 @@ class ServiceChildren:
     """Endpoints ``(service_id, id, name, url, interface_name, monitored, email)``, their
     extensions by endpoint id, and the services' scopes and extensions by service id."""
 
-    endpoints: dict[int, list[AnyRow]] = field(default_factory=dict)
-    endpoint_extensions: dict[int, list[AnyRow]] = field(default_factory=dict)
+    endpoints: dict[int, list[Record]] = field(default_factory=dict)
+    endpoint_extensions: dict[int, list[Record]] = field(default_factory=dict)
     scopes: dict[int, list[str]] = field(default_factory=dict)
     extensions: dict[int, list[AnyRow]] = field(default_factory=dict)
 
 
 def _service_children(session: Session, keys: Keys) -> ServiceChildren:
-    endpoints = _group(
-        _run(
-            session,
-            select(
-                Endpoint.service_id,
-                Endpoint.id,
-                Endpoint.name,
-                Endpoint.url,
-                Endpoint.interface_name,
-                Endpoint.monitored,
-                Endpoint.email,
-            )
-            .where(*_present(_within(Endpoint.service_id, keys)))
-            .order_by(Endpoint.service_id, Endpoint.id),
+    """One query for the endpoints with their extension properties (outer join: few endpoints
+    have any), one for scopes, one for the services' extension properties."""
+    rows = _run(
+        session,
+        select(
+            Endpoint.service_id,
+            Endpoint.id,
+            Endpoint.name,
+            Endpoint.url,
+            Endpoint.interface_name,
+            Endpoint.monitored,
+            Endpoint.email,
+            EndpointProperty.id,
+            EndpointProperty.key,
+            EndpointProperty.value,
         )
+        .outerjoin(EndpointProperty, EndpointProperty.parent_id == Endpoint.id)
+        .where(*_present(_within(Endpoint.service_id, keys)))
+        .order_by(Endpoint.service_id, Endpoint.id, EndpointProperty.id),
     )
-    endpoint_keys = (
-        None if keys is None else _where(select(Endpoint.id), _within(Endpoint.service_id, keys))
-    )
+    endpoints: dict[int, list[Record]] = {}
+    endpoint_extensions: dict[int, list[Record]] = {}
+    last = None
+    for row in rows:
+        endpoint_id = row[1]
+        if endpoint_id != last:
+            last = endpoint_id
+            endpoints.setdefault(row[0], []).append(tuple(row[:7]))
+        if row[7] is not None:
+            endpoint_extensions.setdefault(endpoint_id, []).append((endpoint_id, *row[7:]))
     return ServiceChildren(
         endpoints=endpoints,
-        endpoint_extensions=_properties(session, EndpointProperty, endpoint_keys)
-        if endpoints
-        else {},
+        endpoint_extensions=endpoint_extensions,
         scopes=_scope_names(session, service_scope, "service_id", keys),
         extensions=_properties(session, ServiceProperty, keys),
     )
