@@ -24,13 +24,13 @@ from fedcore.registry.service.downtimes import (
     list_recent_downtimes,
     update_downtime,
 )
+from fedcore.registry.service.importing import ImportReport, import_documents
 from fedcore.registry.service.listings import (
     page_certification_changes,
     page_projects,
     page_scopes,
     page_service_types,
 )
-from fedcore.registry.service.importing import ImportReport, import_documents
 from fedcore.registry.service.people import (
     add_api_credential,
     can_decide,
