@@ -424,3 +424,123 @@ def test_user_filters(client: TestClient, session: Session, services: Federation
     root = query(client, headers, method="get_user", roletype="Site Administrator")
     (user,) = root.iterfind("EGEE_USER")
     assert [r.findtext("ON_ENTITY") for r in user.iterfind("USER_ROLE")] == ["TEST-SITE"]
+
+
+# --- service groups, contacts, NGIs, sub-grids ------------------------------------------------------
+
+
+def test_service_group_members_in_full(
+    client: TestClient, session: Session, services: Federation
+) -> None:
+    from fedcore.registry.models import ServiceGroup, ServiceGroupProperty
+
+    group = ServiceGroup(
+        name="CORE", email="core@ngi.test", monitored=True, scopes=[scope(session, "EGI")]
+    )
+    group.services = [services.service]
+    session.add(group)
+    session.flush()
+    session.add(ServiceGroupProperty(parent_id=group.id, key="tier", value="0"))
+    session.flush()
+    headers = services.operator.headers
+    root = query(client, headers, method="get_service_group", service_group_name="CORE")
+    (element,) = root.iterfind("SERVICE_GROUP")
+    assert [c.tag for c in element] == [
+        "NAME",
+        "DESCRIPTION",
+        "MONITORED",
+        "CONTACT_EMAIL",
+        "GOCDB_PORTAL_URL",
+        "SERVICE_ENDPOINT",
+        "SCOPES",
+        "EXTENSIONS",
+    ]
+    member = element.find("SERVICE_ENDPOINT")
+    assert member is not None
+    assert member.get("PRIMARY_KEY") == f"{services.service.id}G0"
+    assert [c.tag for c in member] == [
+        "HOSTNAME",
+        "GOCDB_PORTAL_URL",
+        "SERVICE_TYPE",
+        "HOST_IP",
+        "HOST_IPV6",
+        "HOSTDN",
+        "IN_PRODUCTION",
+        "NODE_MONITORED",
+        "ENDPOINTS",
+        "SCOPES",
+        "EXTENSIONS",
+    ]
+    endpoint = member.find("ENDPOINTS/ENDPOINT")
+    assert endpoint is not None
+    assert endpoint[-1].tag == "CONTACT_EMAIL"
+    assert [s.text for s in member.iterfind("SCOPES/SCOPE")] == ["EGI"]
+    assert element.findtext("EXTENSIONS/EXTENSION/KEY") == "tier"
+    assert (
+        query(client, headers, method="get_service_group", extensions="(tier=1)").find(
+            "SERVICE_GROUP"
+        )
+        is None
+    )
+
+
+def test_service_group_roles_list_the_holders(
+    client: TestClient, session: Session, services: Federation
+) -> None:
+    from fedcore.registry.enums import EntityType, RoleType
+    from fedcore.registry.models import ServiceGroup
+    from tests.registry.factories import grant
+
+    group = ServiceGroup(name="VO-SERVICES", email="vo@ngi.test", scopes=[scope(session, "EGI")])
+    session.add(group)
+    session.flush()
+    grant(
+        session,
+        "sg.admin@fedcore.test",
+        RoleType.SERVICE_GROUP_ADMINISTRATOR,
+        EntityType.SERVICE_GROUP,
+        group.id,
+    )
+    root = query(client, services.operator.headers, method="get_service_group_role")
+    (user,) = root.iterfind("SERVICE_GROUP/USER")
+    assert [c.tag for c in user] == ["FORENAME", "SURNAME", "CERTDN", "GOCDB_PORTAL_URL", "ROLE"]
+    assert user.findtext("CERTDN") == "sg.admin@fedcore.test"
+    assert user.findtext("ROLE") == "Service Group Administrator"
+
+
+def test_contacts_filter_by_role_type(client: TestClient, services: Federation) -> None:
+    headers = services.operator.headers
+    sites = query(client, headers, method="get_site_contacts", scope="")
+    assert [s.get("NAME") for s in sites.iterfind("SITE")] == ["TEST-SITE", "OTHER-SITE"]
+    assert len(sites.findall("SITE/CONTACT")) == 1
+    none = query(client, headers, method="get_site_contacts", roletype="Site Security Officer")
+    assert none.findall("SITE/CONTACT") == []
+    rocs = query(client, headers, method="get_roc_contacts", roc="NGI_TEST")
+    assert [c.findtext("ROLE_NAME") for c in rocs.iterfind("ROC/CONTACT")] == [
+        "NGI Operations Manager"
+    ]
+    assert rocs.findtext("ROC/MAIL_CONTACT") == "ops@ngi.test"
+    projects = query(client, headers, method="get_project_contacts", project="EGI")
+    assert projects.find("Project") is not None
+    assert projects.findall("Project/CONTACT") == []
+
+
+def test_ngis_count_their_sites_and_carry_scopes(client: TestClient, services: Federation) -> None:
+    root = query(client, services.operator.headers, method="get_ngi", roc="NGI_TEST")
+    (ngi,) = root.iterfind("NGI")
+    assert ngi.findtext("SITE_COUNT") == "1"
+    assert [s.text for s in ngi.iterfind("SCOPES/SCOPE")] == ["EGI"]
+    listed = query(client, method="get_roc_list", roc="NGI_%")
+    assert [r.get("ROC_NAME") for r in listed.iterfind("ROC")] == ["NGI_TEST", "NGI_OTHER"]
+
+
+def test_subgrids_are_listed_per_ngi(
+    client: TestClient, session: Session, services: Federation
+) -> None:
+    services.site.subgrid = "GRID-A"
+    session.flush()
+    root = query(client, method="get_subgrid_list")
+    assert [(s.get("SUBGRID_NAME"), s.get("PARENT_ROC")) for s in root.iterfind("SUBGRID")] == [
+        ("GRID-A", "NGI_TEST")
+    ]
+    assert query(client, method="get_subgrid_list", subgrid="B%").find("SUBGRID") is None
