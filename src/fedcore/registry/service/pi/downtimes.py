@@ -73,8 +73,6 @@ class DowntimeQuery:
     certification_status: str | None = None
 
 
-# --- downtimes ---------------------------------------------------------------------------------------
-
 DOWNTIME_COLUMNS = (
     Downtime.id,
     Downtime.primary_key,

@@ -37,9 +37,6 @@ class UserQuery:
     roletypes: tuple[str, ...] = ()
 
 
-# --- users -------------------------------------------------------------------------------------------
-
-
 @dataclass
 class UserListing:
     """Users; their GRANTED roles ``(user_id, role_type, entity_type, entity_id)`` by user id;
