@@ -3,6 +3,7 @@ follow it, and what ARGO's and APEL's parsers rely on."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -12,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fedcore.core.config import Settings
+from fedcore.core.db import utcnow
 from fedcore.core.security import create_api_token
 from fedcore.registry.models import ApiCredential, Downtime, Service, ServiceType, User
 from tests.registry.factories import Federation
@@ -401,3 +403,33 @@ def test_argo_topology_fields(client: TestClient, federation: Federation) -> Non
         assert service.find("EXTENSIONS") is not None
     # ARGO searches with .//HOSTNAME: the name appears once per service
     assert len(root.findall(".//HOSTNAME")) == len(root.findall("SERVICE_ENDPOINT"))
+
+
+def test_credential_use_is_recorded_at_most_hourly(
+    client: TestClient, session: Session, federation: Federation
+) -> None:
+    dn = "/DC=org/DC=test/CN=poller.test.example"
+    recent = utcnow() - timedelta(minutes=10)
+    credential = ApiCredential(
+        site_id=federation.site.id,
+        kind="X.509",
+        identifier=dn,
+        owner_subject="site.admin@fedcore.test",
+        last_used_at=recent,
+    )
+    session.add(credential)
+    _, token = create_api_token(session=session, subject=dn)
+    session.flush()
+    assert (
+        client.get(PI, params={"method": "access_test"}, headers=bearer(token)).status_code == 200
+    )
+    session.refresh(credential)
+    assert credential.last_used_at == recent
+    credential.last_used_at = utcnow() - timedelta(hours=2)
+    session.flush()
+    assert (
+        client.get(PI, params={"method": "access_test"}, headers=bearer(token)).status_code == 200
+    )
+    session.refresh(credential)
+    assert credential.last_used_at is not None
+    assert utcnow() - credential.last_used_at < timedelta(minutes=1)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from enum import IntEnum
 from itertools import groupby
 from operator import itemgetter
@@ -14,7 +15,6 @@ from typing import Any
 from sqlalchemy import (
     ARRAY,
     ColumnElement,
-    CursorResult,
     Integer,
     Row,
     Select,
@@ -38,6 +38,8 @@ from fedcore.registry.extensions_expr import ExtensionTerm, Operator
 from fedcore.registry.models import ApiCredential, Role, Scope, User
 from fedcore.registry.permissions import permissions
 from fedcore.registry.service.common import like
+
+CREDENTIAL_USE_GRANULARITY = timedelta(hours=1)
 
 AnyRow = Row[*tuple[Any, ...]]
 AnySelect = Select[*tuple[Any, ...]]
@@ -64,12 +66,7 @@ def pi_access(*, session: Session, actor: Principal) -> PiAccess:
         return PiAccess.PUBLIC
     if actor.is_admin:
         return PiAccess.PERSONAL_DATA
-    used: CursorResult[Any] = session.execute(  # type: ignore[assignment]
-        update(ApiCredential)
-        .where(ApiCredential.identifier == actor.subject)
-        .values(last_used_at=utcnow())
-    )
-    if used.rowcount:
+    if _note_credential_use(session, actor.subject):
         return PiAccess.PERSONAL_DATA
     registered = session.scalar(select(User.id).where(User.subject == actor.subject))
     if registered is None:
@@ -77,6 +74,28 @@ def pi_access(*, session: Session, actor: Principal) -> PiAccess:
     if permissions.allows("registry.personal_data.read", session=session, actor=actor):
         return PiAccess.PERSONAL_DATA
     return PiAccess.REGISTERED
+
+
+def _note_credential_use(session: Session, identifier: str) -> bool:
+    """Whether ``identifier`` is a site API credential; records its use at most once per hour.
+
+    Reads stay read-only in the common case: a write on every authenticated read would make
+    concurrent readers contend for SQLite's single writer lock."""
+    now = utcnow()
+    last_uses = list(
+        session.scalars(
+            select(ApiCredential.last_used_at).where(ApiCredential.identifier == identifier)
+        )
+    )
+    if not last_uses:
+        return False
+    if any(used is None or now - used > CREDENTIAL_USE_GRANULARITY for used in last_uses):
+        session.execute(
+            update(ApiCredential)
+            .where(ApiCredential.identifier == identifier)
+            .values(last_used_at=now)
+        )
+    return True
 
 
 # --- filters and paging -----------------------------------------------------------------------------
