@@ -11,6 +11,7 @@ from fastapi import Depends, Form, Request
 from sqlalchemy.orm import Session
 
 from fedcore.core.config import Settings
+from fedcore.core.db import WRITE_INTENT
 from fedcore.core.errors import Forbidden
 from fedcore.core.security import ANONYMOUS, Principal, authenticate, principal_from_token_id
 
@@ -20,9 +21,14 @@ def get_settings_dep(request: Request) -> Settings:
     return settings
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 def get_session(request: Request) -> Iterator[Session]:
     """The request's transaction: committed if the endpoint returns, rolled back if it raises."""
     session: Session = request.app.state.sessionmaker()
+    if request.method not in SAFE_METHODS:
+        session.connection(execution_options={WRITE_INTENT: True})
     try:
         yield session
         session.commit()

@@ -29,9 +29,11 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from fedcore.core.db import utcnow
+from fedcore.core.logging import get_logger
 from fedcore.core.security import Principal
 from fedcore.registry.enums import EntityType, RoleStatus
 from fedcore.registry.extensions_expr import ExtensionTerm, Operator
@@ -40,6 +42,7 @@ from fedcore.registry.permissions import permissions
 from fedcore.registry.service.common import like
 
 CREDENTIAL_USE_GRANULARITY = timedelta(hours=1)
+log = get_logger(__name__)
 
 AnyRow = Row[*tuple[Any, ...]]
 AnySelect = Select[*tuple[Any, ...]]
@@ -90,11 +93,16 @@ def _note_credential_use(session: Session, identifier: str) -> bool:
     if not last_uses:
         return False
     if any(used is None or now - used > CREDENTIAL_USE_GRANULARITY for used in last_uses):
-        session.execute(
-            update(ApiCredential)
-            .where(ApiCredential.identifier == identifier)
-            .values(last_used_at=now)
-        )
+        try:
+            with session.begin_nested():
+                session.execute(
+                    update(ApiCredential)
+                    .where(ApiCredential.identifier == identifier)
+                    .values(last_used_at=now)
+                )
+        except OperationalError:
+            # Another request holds SQLite's write lock; the next read records the use.
+            log.info("credential_use_not_recorded", identifier=identifier)
     return True
 
 
