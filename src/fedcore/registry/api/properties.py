@@ -118,5 +118,5 @@ def _add_routes(plural: str, owner: PropertyOwner) -> None:
         )
 
 
-for _plural, _owner in OWNERS.items():
-    _add_routes(_plural, _owner)
+for _plural, property_owner in OWNERS.items():
+    _add_routes(_plural, property_owner)

@@ -22,7 +22,7 @@ from fedcore.registry.models import (
 )
 from fedcore.registry.schemas import SiteFilter
 from fedcore.registry.service.common import count
-from fedcore.registry.service.downtimes import _check_changeable, downtime_query
+from fedcore.registry.service.downtimes import check_changeable, downtime_query
 from fedcore.registry.service.topology import site_query
 
 
@@ -56,7 +56,7 @@ def downtime_deletable(downtime: Downtime, now: datetime) -> bool:
     if downtime.start_at <= now:
         return False
     try:
-        _check_changeable(downtime, now, "deleted")
+        check_changeable(downtime, now, "deleted")
     except RuleViolation:
         return False
     return True

@@ -141,7 +141,7 @@ def create_downtime(
     return downtime
 
 
-def _check_changeable(downtime: Downtime, now: datetime, verb: str) -> None:
+def check_changeable(downtime: Downtime, now: datetime, verb: str) -> None:
     if (
         downtime.classification == Classification.SCHEDULED
         and now > downtime.start_at - SCHEDULED_NOTICE
@@ -166,7 +166,7 @@ def update_downtime(
     )
     if downtime.end_at <= now:
         raise RuleViolation("an ended downtime cannot be edited", field="end")
-    _check_changeable(downtime, now, "edited")
+    check_changeable(downtime, now, "edited")
     start = data.start or downtime.start_at
     end = data.end or downtime.end_at
     _check_dates(start, end, now)
@@ -206,7 +206,7 @@ def delete_downtime(
     )
     if downtime.start_at <= now:
         raise RuleViolation("a downtime that has started cannot be deleted; end it", field="start")
-    _check_changeable(downtime, now, "deleted")
+    check_changeable(downtime, now, "deleted")
     session.delete(downtime)
     session.flush()
 

@@ -40,7 +40,7 @@ class _Owner:
     target: Callable[[Any], Any]
 
 
-_OWNERS: dict[str, _Owner] = {
+PROPERTY_OWNERS: dict[str, _Owner] = {
     "site": _Owner(Site, SiteProperty, "registry.site.edit", lambda site: site),
     "service": _Owner(Service, ServiceProperty, "registry.site.edit", lambda s: s.site),
     "endpoint": _Owner(Endpoint, EndpointProperty, "registry.site.edit", lambda e: e.service.site),
@@ -50,15 +50,15 @@ _OWNERS: dict[str, _Owner] = {
 }
 
 
-def _owner(session: Session, owner_type: PropertyOwner, owner_id: int) -> Any:
-    return get_by_id(session, _OWNERS[owner_type].model, owner_id, field=owner_type)
+def property_owner(session: Session, owner_type: PropertyOwner, owner_id: int) -> Any:
+    return get_by_id(session, PROPERTY_OWNERS[owner_type].model, owner_id, field=owner_type)
 
 
 def _editable_owner(
     session: Session, actor: Principal, owner_type: PropertyOwner, owner_id: int
 ) -> Any:
-    owner = _owner(session, owner_type, owner_id)
-    spec = _OWNERS[owner_type]
+    owner = property_owner(session, owner_type, owner_id)
+    spec = PROPERTY_OWNERS[owner_type]
     permissions.require(spec.action, session=session, actor=actor, target=spec.target(owner))
     return owner
 
@@ -67,7 +67,7 @@ def list_extension_properties(
     *, session: Session, owner_type: PropertyOwner, owner_id: int
 ) -> list[Any]:
     """The owner's properties in the order they were added (public, as in the PI)."""
-    return list(_owner(session, owner_type, owner_id).properties)
+    return list(property_owner(session, owner_type, owner_id).properties)
 
 
 def set_extension_properties(
@@ -86,7 +86,7 @@ def set_extension_properties(
     set_properties(
         session,
         owner,
-        _OWNERS[owner_type].property_model,
+        PROPERTY_OWNERS[owner_type].property_model,
         items,
         max_count=max_count,
         overwrite=overwrite,

@@ -132,7 +132,7 @@ def get_service(*, session: Session, service_id: int) -> Service:
     return get_by_id(session, Service, service_id, field="service")
 
 
-def _check_monitoring(service: Service) -> None:
+def check_monitoring(service: Service) -> None:
     """EGI rule: a production service is monitored unless its type is a monitoring exception."""
     if (
         service.production
@@ -145,13 +145,13 @@ def _check_monitoring(service: Service) -> None:
         )
 
 
-def _new_endpoint(service: Service, data: EndpointCreate) -> Endpoint:
+def new_endpoint(service: Service, data: EndpointCreate) -> Endpoint:
     fields = data.model_dump()
     fields["interface_name"] = fields["interface_name"] or service.service_type.name
     return Endpoint(**fields)
 
 
-def _flush_endpoints(session: Session, name: str) -> None:
+def flush_endpoints(session: Session, name: str) -> None:
     try:
         with session.begin_nested():
             session.flush()
@@ -174,8 +174,8 @@ def create_service(*, session: Session, actor: Principal, data: ServiceCreate) -
         service_type=service_type,
         scopes=scopes,
     )
-    _check_monitoring(service)
-    service.endpoints = [_new_endpoint(service, e) for e in data.endpoints]
+    check_monitoring(service)
+    service.endpoints = [new_endpoint(service, e) for e in data.endpoints]
     service.site = site
     session.add(service)
     session.flush()
@@ -190,7 +190,7 @@ def update_service(
     if data.scopes is not None:
         service.scopes = resolve_scopes(session, actor, data.scopes, current=service.scopes)
     apply_changes(service, data.model_dump(exclude_unset=True, exclude={"scopes"}))
-    _check_monitoring(service)
+    check_monitoring(service)
     session.flush()
     return service
 
@@ -220,9 +220,9 @@ def create_endpoint(
 ) -> Endpoint:
     service = get_service(session=session, service_id=service_id)
     permissions.require("registry.site.edit", session=session, actor=actor, target=service.site)
-    endpoint = _new_endpoint(service, data)
+    endpoint = new_endpoint(service, data)
     service.endpoints.append(endpoint)
-    _flush_endpoints(session, data.name)
+    flush_endpoints(session, data.name)
     return endpoint
 
 
@@ -236,7 +236,7 @@ def update_endpoint(
     apply_changes(endpoint, data.model_dump(exclude_unset=True))
     if not endpoint.interface_name:
         endpoint.interface_name = endpoint.service.service_type.name
-    _flush_endpoints(session, endpoint.name)
+    flush_endpoints(session, endpoint.name)
     return endpoint
 
 

@@ -39,8 +39,8 @@ from fedcore.registry.service.common import (
     set_properties,
 )
 from fedcore.registry.service.people import site_credential
-from fedcore.registry.service.properties import _OWNERS, PropertyOwner, _owner
-from fedcore.registry.service.services import _check_monitoring, _flush_endpoints, _new_endpoint
+from fedcore.registry.service.properties import PROPERTY_OWNERS, PropertyOwner, property_owner
+from fedcore.registry.service.services import check_monitoring, flush_endpoints, new_endpoint
 
 S = TypeVar("S", bound=BaseModel)
 Scalar = str | int | float | bool | None
@@ -207,8 +207,8 @@ def _check_method(kind: str, prop: str, method: str, key: str | None) -> None:
 
 def _load(session: Session, kind: PropertyOwner, entity_id: int) -> tuple[Any, Site]:
     """The entity and the site whose API credentials govern it."""
-    owner = _owner(session, kind, entity_id)
-    return owner, _OWNERS[kind].target(owner)
+    owner = property_owner(session, kind, entity_id)
+    return owner, PROPERTY_OWNERS[kind].target(owner)
 
 
 def _authorise(session: Session, actor: Principal, site: Site) -> None:
@@ -300,7 +300,7 @@ def _write_extensions(
     set_properties(
         session,
         target,
-        _OWNERS[kind].property_model,
+        PROPERTY_OWNERS[kind].property_model,
         items,
         max_count=max_properties,
         overwrite=method == "PUT",
@@ -329,11 +329,11 @@ def _write_scalar(
         raise Conflict(f"the {kind}'s {prop} is set already; PUT replaces it", field=prop)
     apply_changes(target, data.model_dump(exclude_unset=True))
     if isinstance(target, Service):
-        _check_monitoring(target)
+        check_monitoring(target)
         session.flush()
     else:
         _default_interface(target)
-        _flush_endpoints(session, target.name)
+        flush_endpoints(session, target.name)
 
 
 def _default_interface(endpoint: Endpoint) -> None:
@@ -398,8 +398,8 @@ def _write_endpoint(
         {"monitored": service.monitored, **update.model_dump(exclude_unset=True)},
         names=names,
     )
-    service.endpoints.append(_new_endpoint(service, data))
-    _flush_endpoints(session, data.name)
+    service.endpoints.append(new_endpoint(service, data))
+    flush_endpoints(session, data.name)
 
 
 def _delete_endpoint(
