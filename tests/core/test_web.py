@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
 
+from fedcore.core.config import Settings
+from fedcore.registry.models import ApiCredential
 from tests.registry.factories import Federation
 
 
@@ -48,3 +52,40 @@ def test_every_response_carries_a_request_id(client: TestClient) -> None:
     response = client.get("/health", headers={"x-request-id": "abc123"})
     assert response.headers["x-request-id"] == "abc123"
     assert len(client.get("/health").headers["x-request-id"]) == 16
+
+
+def test_client_dn_header_is_ignored_unless_configured(client: TestClient) -> None:
+    response = client.get(
+        "/gocdbpi/private/",
+        params={"method": "access_test"},
+        headers={"X-SSL-Client-S-DN": "/DC=org/CN=anyone"},
+    )
+    assert "<authorized>true</authorized>" not in response.text
+
+
+def test_client_dn_from_a_trusted_proxy_identifies_the_caller(
+    app: FastAPI, settings: Settings, session: Session, federation: Federation
+) -> None:
+    dn = "/DC=org/DC=example/CN=argo-connectors.example.org"
+    session.add(
+        ApiCredential(
+            site_id=federation.site.id,
+            kind="X.509",
+            identifier=dn,
+            owner_subject=federation.site_admin.principal.subject,
+        )
+    )
+    session.commit()
+    settings.client_dn_header = "X-SSL-Client-S-DN"
+    with TestClient(app) as client:
+        response = client.get(
+            "/gocdbpi/private/", params={"method": "access_test"}, headers={"X-SSL-Client-S-DN": dn}
+        )
+        assert f'identifier="{dn}"' in response.text
+        assert "<authorized>true</authorized>" in response.text
+        site = client.get(
+            "/gocdbpi/private/",
+            params={"method": "get_site", "scope": ""},
+            headers={"X-SSL-Client-S-DN": dn},
+        )
+        assert "<SHORT_NAME>TEST-SITE</SHORT_NAME>" in site.text

@@ -19,6 +19,12 @@ class Settings(BaseSettings):
     admin_subject: str = Field(default="", description="subject of the bootstrap operator")
     base_url: str = Field(default="http://127.0.0.1:8000", description="public URL of this server")
     secret_key: str = Field(default="", description="signs session cookies; empty: per data dir")
+    client_dn_header: str = Field(
+        default="",
+        description="header in which a TLS-terminating proxy passes the verified client "
+        "certificate's subject DN (e.g. X-SSL-Client-S-DN); empty: client certificates are not "
+        "used. Set it only behind a proxy that removes this header from client requests.",
+    )
     log_level: str = "INFO"
     log_format: str = Field(default="json", description="json or console")
     pi_page_size: int = Field(default=100, ge=1, le=10000, description="GOCDB PI page size")

@@ -13,7 +13,13 @@ from sqlalchemy.orm import Session
 from fedcore.core.config import Settings
 from fedcore.core.db import WRITE_INTENT
 from fedcore.core.errors import Forbidden
-from fedcore.core.security import ANONYMOUS, Principal, authenticate, principal_from_token_id
+from fedcore.core.security import (
+    ANONYMOUS,
+    Principal,
+    authenticate,
+    principal_for,
+    principal_from_token_id,
+)
 
 
 def get_settings_dep(request: Request) -> Settings:
@@ -59,6 +65,10 @@ def _resolve_principal(request: Request, session: Session) -> Principal:
         scheme, _, token = header.partition(" ")
         if scheme.lower() == "bearer" and token.strip():
             return authenticate(session, token.strip(), settings.admin_subject)
+    if settings.client_dn_header:
+        dn = request.headers.get(settings.client_dn_header, "").strip()
+        if dn and dn != "(null)":
+            return principal_for(dn, settings.admin_subject)
     token_id = request.session.get("token_id") if "session" in request.scope else None
     if isinstance(token_id, int):
         return principal_from_token_id(session, token_id, settings.admin_subject)
