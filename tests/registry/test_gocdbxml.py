@@ -231,7 +231,6 @@ def test_a_minimal_site_parses() -> None:
             "<results><NGI ID='1' NAME='A'><NAME>A</NAME></NGI><SITE/></results>",
             "test.xml: <SITE> at line 1: <SITE> mixed with <NGI> records",
         ),
-        (site(id="x"), "test.xml: <SITE> at line 2: ID: 'x' is not an integer id"),
         (
             site(id="2147483648"),
             "test.xml: <SITE> at line 2: ID: 2147483648 is larger than 2147483647",
@@ -241,8 +240,8 @@ def test_a_minimal_site_parses() -> None:
             "test.xml: <DOWNTIME> at line 1: START_DATE: 99999999999999 is not a usable Unix time",
         ),
         (
-            site(pk="7"),
-            "test.xml: <SITE> at line 2: PRIMARY_KEY: '7' is not a GOCDB key of the form <n>G0",
+            site(extra="<PRIMARY_KEY>8G0</PRIMARY_KEY>", pk="x"),
+            "test.xml: <SITE> at line 2: PRIMARY_KEY '8G0' differs from the PRIMARY_KEY attribute 'x'",
         ),
         (
             site(status="Approved"),
@@ -251,12 +250,16 @@ def test_a_minimal_site_parses() -> None:
         (site(lat="north"), "test.xml: <SITE> at line 2: LATITUDE: 'north' is not a number"),
         (site(lat="91"), "test.xml: <SITE> at line 2: LATITUDE: 91 is outside -90..90"),
         (
-            site(notify="Y"),
-            "test.xml: <SITE> at line 2: NOTIFICATIONS: 'Y' is neither TRUE nor FALSE",
+            site(notify="yes"),
+            "test.xml: <SITE> at line 2: NOTIFICATIONS: 'yes' is not a flag (Y, N, TRUE, FALSE, True, False, true or false)",
         ),
         (
-            site(extra="\n<DPMT_URL/>"),
-            "test.xml: <DPMT_URL> at line 7: unexpected element inside <SITE>",
+            site(extra="\n<PORTAL_URL/>"),
+            "test.xml: <PORTAL_URL> at line 7: unexpected element inside <SITE>",
+        ),
+        (
+            site(extra="<NOTIFY>Y</NOTIFY>"),
+            "test.xml: <NOTIFICATIONS> at line 6: <NOTIFICATIONS> is given twice",
         ),
         (
             site(extra="<TIMEZONE>Mars/Olympus</TIMEZONE>"),
@@ -280,10 +283,6 @@ def test_a_minimal_site_parses() -> None:
             "test.xml: <SITE> at line 2: ROC is missing or empty",
         ),
         (
-            site().replace("<SCOPES/>", ""),
-            "test.xml: <SITE> at line 2: SCOPES is missing (GOCDB always writes it, if only empty)",
-        ),
-        (
             site().replace('PRIMARY_KEY="7G0" ', ""),
             "test.xml: <SITE> at line 2: attribute PRIMARY_KEY is missing",
         ),
@@ -292,8 +291,12 @@ def test_a_minimal_site_parses() -> None:
             "test.xml: <SITE> at line 2: PRIMARY_KEY '8G0' differs from the PRIMARY_KEY attribute '7G0'",
         ),
         (
-            '<results><SITE ID="1" PRIMARY_KEY="1G0" NAME="A" ROC="X"/></results>',
-            "test.xml: <SITE> at line 1: a get_site_list entry (attributes only) cannot be imported",
+            '<results><SITE ID="1" PRIMARY_KEY="1G0" NAME="A" ROC="X" COUNTRY_CODE="CH" TIER="1"/></results>',
+            "test.xml: <SITE> at line 1: unexpected attribute TIER of a get_site_list SITE",
+        ),
+        (
+            '<results><SITE ID="x" PRIMARY_KEY="1G0" NAME="A" ROC="X" COUNTRY_CODE="CH"/></results>',
+            "test.xml: <SITE> at line 1: ID: 'x' is not an integer id",
         ),
         (
             f"<results>{downtime_row(start='yesterday')}</results>",
@@ -325,12 +328,8 @@ def test_a_minimal_site_parses() -> None:
             "test.xml: <DOWNTIME> at line 6: nested and non-nested downtimes mixed in one document",
         ),
         (
-            '<results><SERVICE_TYPE TYPE_ID="343G1" PRIMARY_KEY="343G0"><SERVICE_TYPE_NAME>x</SERVICE_TYPE_NAME></SERVICE_TYPE></results>',
-            "test.xml: <SERVICE_TYPE> at line 1: PRIMARY_KEY '343G0' differs from TYPE_ID '343G1'",
-        ),
-        (
             '<results><SERVICE_TYPE TYPE_ID="3G0"><SERVICE_TYPE_NAME>a</SERVICE_TYPE_NAME></SERVICE_TYPE>\n'
-            '<SERVICE_TYPE TYPE_ID="3G0"><SERVICE_TYPE_NAME>b</SERVICE_TYPE_NAME></SERVICE_TYPE></results>',
+            '<SERVICE_TYPE TYPE_ID="3G0"><SERVICE_TYPE_NAME>a</SERVICE_TYPE_NAME><SERVICE_TYPE_DESC>d</SERVICE_TYPE_DESC></SERVICE_TYPE></results>',
             "test.xml: <SERVICE_TYPE> at line 2: id 3 is given differently at test.xml: <SERVICE_TYPE> at line 1",
         ),
         (
@@ -357,26 +356,136 @@ def test_entities_are_not_expanded_even_without_a_doctype_check() -> None:
     assert root.text is None
 
 
+def test_a_site_from_another_registry_is_read_with_warnings(shared_dir: Path) -> None:
+    # EUDAT registry flavour: non-integer ID, hexadecimal key, DPMT_URL, "not set", no SCOPES.
+    path = shared_dir / ARGO / "sample-sites_with_contacts.xml"
+    document = gocdbxml.parse_file(path)
+    infn = document.records[0]
+    assert isinstance(infn, SiteRecord)
+    assert (infn.id, infn.primary_key, infn.short_name) == (None, None, "INFN")
+    assert infn.renumbered == (
+        "ID 'infn' is not an integer id; PRIMARY_KEY '28aa65bd20e047cabb0d474427dadfc2' is not "
+        "a GOCDB key of the form <n>G0"
+    )
+    assert (infn.telephone, infn.csirt_email, infn.email) == ("", "", "name1.surname1@ba.infn.it")
+    assert (infn.timezone, infn.latitude, infn.notify, infn.scopes) == ("", None, None, None)
+    assert infn.infrastructure == "DICE"
+    assert infn.extensions == (Extension(None, "state", "internal"),)
+    assert [w.removeprefix(f"{path}: ") for w in document.warnings] == [
+        "<DPMT_URL> at line 7 (and 1 more): the EUDAT registry's link to its data-project tool "
+        "is not stored; ignored",
+        "<CONTACT_TEL> at line 11 (and 1 more): 'not set' read as empty",
+        "<CSIRT_EMAIL> at line 20 (and 1 more): 'not set' read as empty",
+        "<SITE> at line 3 (and 1 more): PRODUCTION_INFRASTRUCTURE 'DICE' is not one of "
+        "Production, Test, SC, PPS; kept as it is",
+        "<SITE> at line 3 (and 1 more): SCOPES is not given; the registry's scopes are left as "
+        "they are",
+    ]
+
+
 @pytest.mark.parametrize(
-    ("sample", "reason"),
+    ("spelling", "value"),
     [
-        ("sample-service_endpoint_with_contacts.xml", "PRIMARY_KEY: '19G1' is not a GOCDB key"),
-        ("sample-service_group_with_contacts.xml", "<DPMT_URL> at line 8: unexpected element"),
-        (
-            "sample-service_group_with_contacts_notification.xml",
-            "<NOTIFY> at line 7: unexpected element",
-        ),
-        ("sample-service_types_gocdb.xml", "PRIMARY_KEY '343G0' differs from TYPE_ID '343G1'"),
-        ("sample-sites_with_contacts.xml", "<DPMT_URL> at line 7: unexpected element"),
-        ("sample-sites_biomed.xml", "a get_site_list entry (attributes only) cannot be imported"),
+        ("Y", True),
+        ("TRUE", True),
+        ("True", True),
+        ("true", True),
+        ("N", False),
+        ("False", False),
+        ("", None),
     ],
 )
-def test_argo_fixtures_that_are_not_gocdb_output_are_refused(
-    shared_dir: Path, sample: str, reason: str
+def test_flags_in_every_spelling_argo_accepts(spelling: str, value: bool | None) -> None:
+    (record,) = parse(site(notify=spelling)).records
+    assert isinstance(record, SiteRecord)
+    assert record.notify is value
+
+
+def test_notify_is_read_as_notifications_and_ignored_in_groups(shared_dir: Path) -> None:
+    (record,) = parse(
+        site(notify="").replace("<NOTIFICATIONS></NOTIFICATIONS>", "<NOTIFY>Y</NOTIFY>")
+    ).records
+    assert isinstance(record, SiteRecord)
+    assert record.notify is True
+    path = shared_dir / ARGO / "sample-service_group_with_contacts_notification.xml"
+    document = gocdbxml.parse_file(path)
+    assert (
+        f"{path}: <NOTIFY> at line 7 (and 1 more): a service group has no notification flag in fedcore; ignored"
+        in document.warnings
+    )
+    first, second = document.records
+    assert [(m.id, m.hostname) for m in (*first.members, *second.members)] == [
+        (23, "hostname1.ac.uk"),
+        (23, "hostname2.ac.uk"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("sample", "records", "renumbered"),
+    [
+        (
+            "sample-service_endpoint_with_contacts.xml",
+            3,
+            {25: "PRIMARY_KEY '19G1' is not a GOCDB key of the form <n>G0"},
+        ),
+        (
+            "sample-service_types_gocdb.xml",
+            5,
+            {
+                7: "TYPE_ID '343G1' is not a GOCDB key of the form <n>G0",
+                19: "TYPE_ID '343G1' is not a GOCDB key of the form <n>G0",
+            },
+        ),
+        (
+            "sample-service_group_with_contacts.xml",
+            2,
+            {
+                3: "PRIMARY_KEY 'dd097f7c14214b43866a549e788b026a' is not a GOCDB key of the form <n>G0",
+                56: "PRIMARY_KEY 'aa91c86bcbce44a6abb6662d7f42e612' is not a GOCDB key of the form <n>G0",
+            },
+        ),
+        ("sample-sites_biomed.xml", 2, {}),
+    ],
+)
+def test_argo_fixtures_of_other_feeds_are_read_with_ids_to_renumber(
+    shared_dir: Path, sample: str, records: int, renumbered: dict[int, str]
 ) -> None:
-    with pytest.raises(ValidationFailed, match="^" + str(shared_dir / ARGO / sample)) as caught:
-        gocdbxml.parse_file(shared_dir / ARGO / sample)
-    assert reason in str(caught.value)
+    document = gocdbxml.parse_file(shared_dir / ARGO / sample)
+    assert len(document.records) == records
+    assert {
+        r.source.line: r.renumbered for r in document.records if getattr(r, "renumbered", "")
+    } == renumbered
+    for record in document.records:
+        assert (record.id is None) == (record.source.line in renumbered)
+
+
+def test_a_get_site_list_entry() -> None:
+    document = parse(
+        '<results><SITE ID="67" PRIMARY_KEY="284G0" NAME="CNR" COUNTRY="Italy" '
+        'COUNTRY_CODE="IT" ROC="NGI_IT" SUBGRID="" GIIS_URL="ldap://x"/></results>'
+    )
+    assert document.method == "get_site_list"
+    assert document.records == (
+        gocdbxml.SiteListRecord(
+            gocdbxml.Source("test.xml", "SITE", 1),
+            67,
+            "284G0",
+            "CNR",
+            "IT",
+            "Italy",
+            "NGI_IT",
+            "",
+            "ldap://x",
+        ),
+    )
+
+
+def test_the_same_id_for_two_names_is_left_to_the_importer() -> None:
+    types = (
+        '<results><SERVICE_TYPE TYPE_ID="3G0"><SERVICE_TYPE_NAME>a</SERVICE_TYPE_NAME></SERVICE_TYPE>'
+        '<SERVICE_TYPE TYPE_ID="3G0"><SERVICE_TYPE_NAME>b</SERVICE_TYPE_NAME></SERVICE_TYPE></results>'
+    )
+    assert [(r.id, r.name) for r in parse(types).records] == [(3, "a"), (3, "b")]
 
 
 def test_unreadable_file(tmp_path: Path) -> None:

@@ -67,6 +67,17 @@ ARGO_SET = [
         "sample-service_endpoint_biomed",
     )
 ]
+# Fixtures of other feeds (EUDAT registry, get_site_list, hand-made): ids re-allocated.
+OTHER_FEEDS_SET = [
+    f"{ARGO}/{name}.xml"
+    for name in (
+        "sample-service_endpoint_with_contacts",
+        "sample-service_types_gocdb",
+        "sample-sites_with_contacts",
+        "sample-service_group_with_contacts",
+        "sample-sites_biomed",
+    )
+]
 
 
 @pytest.fixture
@@ -244,7 +255,9 @@ def test_gocdb_ids_and_keys_are_kept(session: Session, load: Importer) -> None:
     assert report.warnings == []
 
 
-@pytest.mark.parametrize("files", [DOCS_SET, ARGO_SET], ids=["docs", "argo"])
+@pytest.mark.parametrize(
+    "files", [DOCS_SET, ARGO_SET, OTHER_FEEDS_SET], ids=["docs", "argo", "other-feeds"]
+)
 def test_importing_twice_changes_nothing(
     session: Session, load: Importer, files: list[str]
 ) -> None:
@@ -335,8 +348,8 @@ def test_a_key_taken_by_another_service_is_not_reused(session: Session, load: Im
     (service,) = downtime.services
     assert (service.hostname, service.id > 5) == ("other.example.org", True)
     assert report.warnings == [
-        f"service 5G0 other.example.org (CE) at S1: that id is another service's, so it is "
-        f"created as {service.id}G0"
+        f"inline0.xml: <DOWNTIME> at line 1: service 5G0 other.example.org (CE) at S1: that id "
+        f"is another service's, so it is created as {service.id}G0"
     ]
 
 
@@ -428,12 +441,17 @@ def test_a_changed_certification_status_is_taken_and_logged(
     assert change.reason == "imported from inline0.xml"
 
 
-def test_an_entity_known_under_another_id_keeps_it(session: Session, load: Importer) -> None:
+def test_an_entity_known_under_another_id_keeps_it(
+    session: Session, load: Importer, shared_dir: Path
+) -> None:
     load(f"{DOCS}/get_site.xml")  # creates NGI_SI from the site's ROC, under a new id
     ngi = session.scalar(select(Ngi).where(Ngi.name == "NGI_SI"))
     assert ngi is not None
     report = load(f"{DOCS}/get_ngi.xml")
-    assert report.warnings == [f"NGI 3 ('NGI_SI') keeps the id {ngi.id} it has in the registry"]
+    assert report.warnings == [
+        f"{shared_dir / DOCS}/get_ngi.xml: <NGI> at line 3: NGI 3 ('NGI_SI') keeps the id "
+        f"{ngi.id} it has in the registry"
+    ]
     assert ngi.email == "ngi-si-contact@swing-grid.si"
     assert report.lines() == ["ngis: 0 created, 1 updated, 0 unchanged"]
 
@@ -514,3 +532,110 @@ def test_later_creations_get_ids_after_the_imported_ones(
     assert service.id > 1
     assert service.endpoints[0].id > 1
     assert (downtime.id > 32578, int(downtime.primary_key.removesuffix("G0")) > 119) == (True, True)
+
+
+def test_ids_that_cannot_be_kept_are_reallocated_and_found_again(
+    session: Session, load: Importer, shared_dir: Path
+) -> None:
+    path = f"{shared_dir / ARGO}/sample-service_types_gocdb.xml"
+    first = load(f"{ARGO}/sample-service_types_gocdb.xml")
+    names = {t.name: t.id for t in session.scalars(select(ServiceType))}
+    assert names == {
+        "org.openstack.keystone": 803,
+        "service.type.empty.desc": 924,
+        "org.openstack.horizon": 923,
+        "org.openstack.nova": 343,
+        "SERVICE.TYPE.UPPERCASE": 925,
+    }
+    assert first.warnings == [
+        f"{path}: <SERVICE_TYPE> at line 7: service type 'service.type.empty.desc': TYPE_ID "
+        "'343G1' is not a GOCDB key of the form <n>G0, so it is created as 924G0",
+        f"{path}: <SERVICE_TYPE> at line 19: service type 'SERVICE.TYPE.UPPERCASE': TYPE_ID "
+        "'343G1' is not a GOCDB key of the form <n>G0, so it is created as 925G0",
+    ]
+    again = load(f"{ARGO}/sample-service_types_gocdb.xml")
+    assert again.lines() == ["service types: 0 created, 0 updated, 5 unchanged"]
+    assert again.warnings[0] == (
+        f"{path}: <SERVICE_TYPE> at line 7: service type 'service.type.empty.desc': TYPE_ID "
+        "'343G1' is not a GOCDB key of the form <n>G0; it is 924G0 in the registry"
+    )
+
+
+def test_an_id_another_entity_holds_is_reallocated(session: Session, load: Importer) -> None:
+    types = (
+        '<results><SERVICE_TYPE TYPE_ID="3G0"><SERVICE_TYPE_NAME>{}</SERVICE_TYPE_NAME>'
+        "<SERVICE_TYPE_DESC>d</SERVICE_TYPE_DESC></SERVICE_TYPE></results>"
+    )
+    load(types.format("a"))
+    report = load(types.format("b"))
+    b = session.scalar(select(ServiceType).where(ServiceType.name == "b"))
+    assert b is not None
+    assert (b.id > 3, session.get(ServiceType, 3).name) == (True, "a")  # type: ignore[union-attr]
+    assert report.warnings == [
+        f"inline0.xml: <SERVICE_TYPE> at line 1: service type 'b': that id is another service "
+        f"type's, so it is created as {b.id}G0"
+    ]
+    # within one file: the first keeps the id, the second is re-allocated
+    pair = types.format("c").replace("</results>", "") + types.format("d").replace("<results>", "")
+    load(pair.replace('"3G0"', '"7G0"'))
+    assert session.scalar(select(ServiceType.id).where(ServiceType.name == "c")) == 7
+    assert session.scalar(select(ServiceType.id).where(ServiceType.name == "d")) not in (None, 7)
+
+
+def test_a_site_list_entry_keeps_a_known_sites_status(session: Session, load: Importer) -> None:
+    load(site_xml(id=67, name="CNR-ILC-PISA", pk="284G0", status="Certified", ngi="NGI_IT"))
+    report = load(f"{ARGO}/sample-sites_biomed.xml")
+    known = session.get(Site, 67)
+    new = session.get(Site, 101)
+    assert known is not None
+    assert new is not None
+    assert (known.certification_status, known.country.code, known.giis_url[:13]) == (
+        "Certified",
+        "IT",
+        "ldap://gridbd",
+    )
+    assert (new.primary_key, new.certification_status, new.infrastructure, new.ngi.name) == (
+        "235G0",
+        "Candidate",
+        "Production",
+        "NGI_FRANCE",
+    )
+    assert report.lines() == [
+        "ngis: 1 created, 0 updated, 0 unchanged",
+        "sites: 1 created, 1 updated, 0 unchanged",
+    ]
+    assert [w.split(": ", 2)[2] for w in report.warnings] == [
+        "site 'AUVERGRID': get_site_list gives no CERTIFICATION_STATUS or "
+        "PRODUCTION_INFRASTRUCTURE, so it is created as Candidate (Production), a new site's "
+        "defaults"
+    ]
+
+
+def test_a_group_lists_one_key_with_two_hostnames(session: Session, load: Importer) -> None:
+    notification = f"{ARGO}/sample-service_group_with_contacts_notification.xml"
+    with pytest.raises(
+        NotFound,
+        match=re.escape(
+            "service 23G0 (hostname1.ac.uk, eu.downloadmanager) is not in the registry"
+        ),
+    ):
+        load(notification)
+    load(
+        site_xml(),
+        service_xml(id=23, host="hostname1.ac.uk").replace(">CE<", ">eu.downloadmanager<"),
+    )
+    with pytest.raises(
+        Conflict,
+        match=re.escape(
+            "service 23G0 (hostname2.ac.uk, eu.downloadmanager) is hostname1.ac.uk (eu.downloadmanager) in the registry"
+        ),
+    ):
+        load(notification)
+    load(service_xml(id=24, host="hostname2.ac.uk").replace(">CE<", ">eu.downloadmanager<"))
+    report = load(notification)
+    groups = {g.name: [s.id for s in g.services] for g in session.scalars(select(ServiceGroup))}
+    assert groups == {"DOWNLOAD_MANAGER": [23], "CHEMISTRY_DOWNLOAD_MANAGER": [24]}
+    assert report.warnings[-1].endswith(
+        "<SERVICE_GROUP> at line 32: service 23G0 (hostname2.ac.uk, eu.downloadmanager) is "
+        "24G0 in the registry"
+    )

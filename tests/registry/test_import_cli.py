@@ -117,9 +117,10 @@ def test_a_failure_while_loading_stores_nothing_of_the_earlier_files(
 def test_warnings_go_to_standard_error(database: str, shared_dir: Path) -> None:
     result = run(*docs(shared_dir, "get_site", "get_downtime_nested_services"))
     assert result.exit_code == 0, result.stderr
+    nested = shared_dir / "samples/registry/gocdb-docs-examples/get_downtime_nested_services.xml"
     assert result.stderr.splitlines() == [
-        "warning: service 119G0 voms.ipb.ac.rs (VOMS) at Izola MRF: that id is another "
-        "service's, so it is created as 120G0"
+        f"warning: {nested}: <DOWNTIME> at line 3: service 119G0 voms.ipb.ac.rs (VOMS) at "
+        "Izola MRF: that id is another service's, so it is created as 120G0"
     ]
 
 

@@ -22,9 +22,10 @@ def import_gocdb(
 ) -> None:
     """Import GOCDB read-PI XML documents, as the configured operator.
 
-    Documents of get_ngi, get_site, get_service_types, get_service, get_service_group,
-    get_downtime, get_downtime_nested_services and get_user are read. Every file is validated
-    before anything is stored, and all are loaded in one transaction: an error stores nothing.
+    Documents of get_ngi, get_site, get_site_list, get_service_types, get_service,
+    get_service_group, get_downtime, get_downtime_nested_services and get_user are read. Every
+    file is validated before anything is stored, and all are loaded in one transaction: an error
+    stores nothing. GOCDB's ids are kept; one that cannot be is re-allocated, with a warning.
     Importing the same files again changes nothing.
     """
     settings = get_settings()

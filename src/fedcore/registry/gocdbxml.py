@@ -8,12 +8,23 @@ shape: the name of the record elements (``SITE``, ``SERVICE_ENDPOINT``, ``SERVIC
 ``<meta>`` block of paged output is skipped.
 
 Parsing is secure (no DTD, no entity expansion, no network) and strict: an unknown element, a
-missing required field, a malformed id, flag, number or date stops the import with an error
+missing required field, a malformed flag, number or date stops the import with an error
 naming the file, the element and its line. Optional elements that GOCDB leaves out when empty
 read as ``""``; fields that a GOCDB version does not render at all (a service's
 ``DESCRIPTION`` and ``CONTACT_EMAIL``, an endpoint's ``CONTACT_EMAIL``) read as ``None``,
 meaning "not given". The non-nested get_downtime form (one ``DOWNTIME`` per affected service)
-is merged into one record per downtime.
+is merged into one record per downtime. get_site_list output (attribute-only ``SITE``) is read
+too.
+
+The variants ARGO's connectors read (registry.md §3.1; the EUDAT registry and older GOCDB
+output) are accepted, each with a warning in ``Document.warnings`` (one per kind and file):
+flags spelled ``Y``/``N``, ``TRUE``/``FALSE``, ``True``/``False`` or ``true``/``false`` (empty
+or absent: ``None``, "not given"); ``NOTIFY`` for ``NOTIFICATIONS``; elements fedcore does not
+store (``IGNORED``); ``not set`` in contact fields; an absent ``SCOPES`` or ``EXTENSIONS``
+(``None``: what the registry holds is left as it is, never wiped); a
+``PRODUCTION_INFRASTRUCTURE`` outside GOCDB's vocabulary. An id or key that is not GOCDB's (a non-integer ``ID``, a key not ``<n>G0``, a
+``TYPE_ID`` its ``PRIMARY_KEY`` contradicts) reads as ``None`` with the reason in
+``renumbered``: the importer allocates a new one and says so.
 """
 
 from __future__ import annotations
@@ -55,9 +66,10 @@ class Source:
 
 @dataclass(frozen=True)
 class Extension:
-    local_id: int
+    local_id: int | None  # None: the document's LOCAL_ID is not an integer (see ``given``)
     key: str
     value: str
+    given: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True)
@@ -71,14 +83,14 @@ class NgiRecord:
     rod_email: str
     helpdesk_email: str
     security_email: str
-    scopes: tuple[str, ...]
+    scopes: tuple[str, ...] | None
 
 
 @dataclass(frozen=True)
 class SiteRecord:
     source: Source = field(compare=False, repr=False)
-    id: int
-    primary_key: str
+    id: int | None
+    primary_key: str | None
     short_name: str
     official_name: str
     description: str
@@ -98,20 +110,37 @@ class SiteRecord:
     latitude: float | None
     longitude: float | None
     csirt_email: str
-    notify: bool
+    notify: bool | None
     domain: str
     ip_range: str
     ipv6_range: str
-    scopes: tuple[str, ...]
-    extensions: tuple[Extension, ...]
+    scopes: tuple[str, ...] | None
+    extensions: tuple[Extension, ...] | None
+    renumbered: str = field(default="", compare=False)
+
+
+@dataclass(frozen=True)
+class SiteListRecord:
+    """A get_site_list entry: a site's identity, NGI, country, sub-grid and GIIS URL only."""
+
+    source: Source = field(compare=False, repr=False)
+    id: int
+    primary_key: str
+    short_name: str
+    country_code: str
+    country: str
+    ngi: str
+    subgrid: str
+    giis_url: str
 
 
 @dataclass(frozen=True)
 class ServiceTypeRecord:
     source: Source = field(compare=False, repr=False)
-    id: int
+    id: int | None
     name: str
     description: str
+    renumbered: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True)
@@ -122,24 +151,24 @@ class EndpointRecord:
     interface_name: str
     monitored: bool
     email: str | None
-    extensions: tuple[Extension, ...]
+    extensions: tuple[Extension, ...] | None
 
 
 @dataclass(frozen=True)
 class ServiceRecord:
     source: Source = field(compare=False, repr=False)
-    id: int
+    id: int | None
     hostname: str
     host_dn: str
     host_os: str
     host_arch: str
-    beta: bool
+    beta: bool | None
     service_type: str
     host_ip: str
     host_ipv6: str
-    production: bool
-    monitored: bool
-    notify: bool
+    production: bool | None
+    monitored: bool | None
+    notify: bool | None
     site: str
     country_name: str
     country_code: str
@@ -148,30 +177,35 @@ class ServiceRecord:
     description: str | None
     email: str | None
     endpoints: tuple[EndpointRecord, ...]
-    scopes: tuple[str, ...]
-    extensions: tuple[Extension, ...]
+    scopes: tuple[str, ...] | None
+    extensions: tuple[Extension, ...] | None
+    renumbered: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True)
 class MemberRecord:
-    """A service listed in a service group: a reference by id, hostname and type."""
+    """A service listed in a service group: a reference by key, hostname and type; when the
+    entry names its site (``SITENAME``), also the whole service, to create it if unknown."""
 
-    id: int
+    id: int | None
+    key: str
     hostname: str
     service_type: str
+    definition: ServiceRecord | None = None
 
 
 @dataclass(frozen=True)
 class ServiceGroupRecord:
     source: Source = field(compare=False, repr=False)
-    id: int
+    id: int | None
     name: str
     description: str
-    monitored: bool
+    monitored: bool | None
     email: str
     members: tuple[MemberRecord, ...]
-    scopes: tuple[str, ...]
-    extensions: tuple[Extension, ...]
+    scopes: tuple[str, ...] | None
+    extensions: tuple[Extension, ...] | None
+    renumbered: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True)
@@ -234,6 +268,7 @@ class UserRecord:
 Record = (
     NgiRecord
     | SiteRecord
+    | SiteListRecord
     | ServiceTypeRecord
     | ServiceRecord
     | ServiceGroupRecord
@@ -247,6 +282,7 @@ class Document:
     name: str
     method: str
     records: tuple[Record, ...]
+    warnings: tuple[str, ...] = ()
 
 
 # --- reading elements -----------------------------------------------------------------------------
@@ -256,6 +292,59 @@ INTEGER = re.compile(r"^\d+$")
 MAX_ID = 2**31 - 1  # ids are 32-bit integers in GOCDB and in our tables
 FORMATTED_DATE = "%Y-%m-%d %H:%M"
 _TIMEZONES = frozenset(available_timezones()) | {"UTC"}
+
+
+# GOCDB writes Y/N (TRUE/FALSE for a site's NOTIFICATIONS); the EUDAT registry True/False.
+FLAGS = {
+    **dict.fromkeys(("Y", "TRUE", "True", "true"), True),
+    **dict.fromkeys(("N", "FALSE", "False", "false"), False),
+}
+FLAG_SPELLINGS = "Y, N, TRUE, FALSE, True, False, true or false"
+PLACEHOLDER = "not set"
+# Contact fields in which the EUDAT registry writes PLACEHOLDER for "none": its sites give
+# <CONTACT_TEL>not set</CONTACT_TEL> and <CSIRT_EMAIL>not set</CSIRT_EMAIL> beside real values in
+# the other fields (ARGO fixture sample-sites_with_contacts.xml), i.e. the field is empty.
+PLACEHOLDER_TAGS = frozenset({"CONTACT_EMAIL", "CONTACT_TEL", "ALARM_EMAIL", "CSIRT_EMAIL"})
+# Elements fedcore does not store, by the records they may appear in: read past, with a warning.
+IGNORED: dict[str, tuple[frozenset[str], str]] = {
+    "DPMT_URL": (
+        frozenset({"SITE", "SERVICE_ENDPOINT", "SERVICE_GROUP"}),
+        "the EUDAT registry's link to its data-project tool is not stored; ignored",
+    ),
+    "NOTIFY": (
+        frozenset({"SERVICE_GROUP"}),
+        "a service group has no notification flag in fedcore; ignored",
+    ),
+    "NOTIFICATIONS": (
+        frozenset({"SERVICE_GROUP"}),
+        "a service group has no notification flag in fedcore; ignored",
+    ),
+}
+# NOTIFY is how some feeds spell NOTIFICATIONS (ARGO reads either, registry.md §3.1).
+ALIASES = {"NOTIFY": ("NOTIFICATIONS", frozenset({"SITE", "SERVICE_ENDPOINT"}))}
+
+
+class _Doc(str):
+    """A document's name (every error starts with it), collecting the warnings met in it: one
+    line per element name and message, with the first line it was met at and how often."""
+
+    notes: dict[tuple[str, str], list[int]]
+
+    def __new__(cls, name: str) -> _Doc:
+        doc = super().__new__(cls, name)
+        doc.notes = {}
+        return doc
+
+    def note(self, element: etree._Element, message: str) -> None:
+        self.notes.setdefault((str(element.tag), message), []).append(_line(element))
+
+    def warnings(self) -> tuple[str, ...]:
+        return tuple(
+            f"{self}: <{tag}> at line {lines[0]}"
+            + (f" (and {len(lines) - 1} more)" if len(lines) > 1 else "")
+            + f": {message}"
+            for (tag, message), lines in self.notes.items()
+        )
 
 
 def _line(element: etree._Element) -> int:
@@ -270,7 +359,7 @@ def _fail(document: str, element: etree._Element, message: str) -> NoReturn:
 class _Element:
     """An element whose children must all be among ``known``; typed reads of its children."""
 
-    def __init__(self, document: str, element: etree._Element, known: Iterable[str]) -> None:
+    def __init__(self, document: _Doc, element: etree._Element, known: Iterable[str]) -> None:
         self.document = document
         self.element = element
         self.children: dict[str, list[etree._Element]] = {}
@@ -282,7 +371,7 @@ class _Element:
 
     @property
     def source(self) -> Source:
-        return Source(self.document, str(self.element.tag), _line(self.element))
+        return Source(str(self.document), str(self.element.tag), _line(self.element))
 
     def fail(self, message: str) -> NoReturn:
         _fail(self.document, self.element, message)
@@ -312,8 +401,15 @@ class _Element:
             self.fail(f"{tag} is missing or empty")
         return value
 
-    def flag(self, tag: str, yes: str = "Y", no: str = "N") -> bool:
-        return _flag(self, tag, self.text(tag).strip(), yes, no)
+    def flag(self, tag: str) -> bool | None:
+        """A Y/N flag in any of the spellings ARGO accepts; ``None`` when empty or absent."""
+        raw = self.text(tag).strip()
+        if not raw:
+            return None
+        value = FLAGS.get(raw)
+        if value is None:
+            self.fail(f"{tag}: {raw!r} is not a flag ({FLAG_SPELLINGS})")
+        return value
 
     def integer(self, tag: str) -> int:
         return _integer(self, tag, self.text(tag, required=True))
@@ -360,10 +456,14 @@ class _Element:
             self.fail(f"{tag} is missing (GOCDB always writes it, if only empty)")
         return node
 
-    def scopes(self) -> tuple[str, ...]:
-        node = self.container("SCOPES", required=True)
+    def scopes(self) -> tuple[str, ...] | None:
+        """The SCOPE names; ``None`` when SCOPES is absent (not "none": left as they are)."""
+        node = self.node("SCOPES")
         if node is None:
-            return ()
+            self.document.note(
+                self.element, "SCOPES is not given; the registry's scopes are left as they are"
+            )
+            return None
         scopes = _Element(self.document, node, {"SCOPE"})
         names = [scopes.text_of(n, "SCOPE") for n in scopes.nodes("SCOPE")]
         return tuple(dict.fromkeys(names))
@@ -374,20 +474,32 @@ class _Element:
             _fail(self.document, node, f"{tag} is empty")
         return value
 
-    def extensions(self, *, required: bool = True) -> tuple[Extension, ...]:
-        node = self.container("EXTENSIONS", required=required)
+    def extensions(self, *, noted: bool = True) -> tuple[Extension, ...] | None:
+        """The EXTENSION properties; ``None`` when EXTENSIONS is absent (left as they are),
+        noted unless the element is one GOCDB versions leave out (a downtime's endpoints)."""
+        node = self.node("EXTENSIONS")
         if node is None:
-            return ()
+            if noted:
+                self.document.note(
+                    self.element,
+                    "EXTENSIONS is not given; the registry's extension properties are left as "
+                    "they are",
+                )
+            return None
         holder = _Element(self.document, node, {"EXTENSION"})
         items: list[Extension] = []
         for child in holder.nodes("EXTENSION"):
             ext = _Element(self.document, child, {"LOCAL_ID", "KEY", "VALUE"})
+            given = ext.text("LOCAL_ID", required=True).strip()
             item = Extension(
-                ext.integer("LOCAL_ID"), ext.text("KEY", required=True), ext.text("VALUE")
+                _integer(ext, "LOCAL_ID", given) if INTEGER.match(given) else None,
+                ext.text("KEY", required=True),
+                ext.text("VALUE"),
+                given,
             )
             if any(i.key == item.key for i in items):
                 ext.fail(f"KEY {item.key!r} is given twice")
-            if any(i.local_id == item.local_id for i in items):
+            if item.local_id is not None and any(i.local_id == item.local_id for i in items):
                 ext.fail(f"LOCAL_ID {item.local_id} is given twice")
             items.append(item)
         return tuple(items)
@@ -398,22 +510,23 @@ def _elements(element: etree._Element) -> list[etree._Element]:
     return [child for child in element if isinstance(child.tag, str)]
 
 
-def _text(document: str, node: etree._Element) -> str:
+def _text(document: _Doc, node: etree._Element) -> str:
     if _elements(node):
         _fail(document, node, "must hold text, not elements")
     return node.text or ""
-
-
-def _flag(el: _Element, tag: str, value: str, yes: str, no: str) -> bool:
-    if value not in (yes, no):
-        el.fail(f"{tag}: {value!r} is neither {yes} nor {no}")
-    return value == yes
 
 
 def _integer(el: _Element, what: str, raw: str) -> int:
     if not INTEGER.match(raw.strip()):
         el.fail(f"{what}: {raw!r} is not an integer id")
     return _in_range(el, what, int(raw))
+
+
+def _usable_key(el: _Element, what: str, raw: str) -> tuple[int | None, str]:
+    """A key's number, or ``None`` and why it cannot be kept (it is not ``<n>G0``)."""
+    if KEY.match(raw.strip()) is None:
+        return None, f"{what} {raw.strip()!r} is not a GOCDB key of the form <n>G0"
+    return _key(el, what, raw), ""
 
 
 def _key(el: _Element, what: str, raw: str) -> int:
@@ -459,7 +572,7 @@ NGI_TAGS = _tags(
 )
 
 
-def _ngi(document: str, node: etree._Element) -> NgiRecord:
+def _ngi(document: _Doc, node: etree._Element) -> NgiRecord:
     el = _Element(document, node, NGI_TAGS)
     ngi_id = _integer(el, "ID", el.attribute("ID"))
     name = el.attribute("NAME")
@@ -491,13 +604,16 @@ SITE_TAGS = _tags(
 DOMAIN_TAGS = _tags("DOMAIN_NAME SITE_IP SITE_IPV6")
 
 
-def _site(document: str, node: etree._Element) -> SiteRecord:
-    if not _elements(node):
-        _fail(document, node, "a get_site_list entry (attributes only) cannot be imported")
+def _site(document: _Doc, node: etree._Element) -> SiteRecord:
     el = _Element(document, node, SITE_TAGS)
-    site_id = _integer(el, "ID", el.attribute("ID"))
-    primary_key = _same_key(el, "PRIMARY_KEY")
-    _key(el, "PRIMARY_KEY", primary_key)
+    given_id = el.attribute("ID").strip()
+    site_id = _integer(el, "ID", given_id) if INTEGER.match(given_id) else None
+    given_key = _same_key(el, "PRIMARY_KEY")
+    key_number, bad_key = _usable_key(el, "PRIMARY_KEY", given_key)
+    renumbered = "; ".join(
+        ([] if site_id is not None else [f"ID {given_id!r} is not an integer id"])
+        + ([bad_key] if bad_key else [])
+    )
     name = el.attribute("NAME")
     short_name = el.optional("SHORT_NAME")
     if short_name is not None and short_name != name:
@@ -507,10 +623,18 @@ def _site(document: str, node: etree._Element) -> SiteRecord:
     timezone = el.text("TIMEZONE").strip()
     if timezone and timezone not in _TIMEZONES:
         el.fail(f"TIMEZONE: {timezone!r} is not an IANA time zone name")
+    infrastructure = el.text("PRODUCTION_INFRASTRUCTURE", required=True).strip()
+    if infrastructure not in set(Infrastructure):
+        # GOCDB's infrastructures are a table each deployment fills (the EUDAT registry has DICE)
+        document.note(
+            el.element,
+            f"PRODUCTION_INFRASTRUCTURE {infrastructure!r} is not one of "
+            f"{', '.join(Infrastructure)}; kept as it is",
+        )
     return SiteRecord(
         source=el.source,
         id=site_id,
-        primary_key=primary_key,
+        primary_key=None if key_number is None else given_key,
         short_name=name,
         official_name=el.text("OFFICIAL_NAME"),
         description=el.text("SITE_DESCRIPTION"),
@@ -524,18 +648,43 @@ def _site(document: str, node: etree._Element) -> SiteRecord:
         country=el.text("COUNTRY"),
         ngi=el.text("ROC", required=True),
         subgrid=el.text("SUBGRID"),
-        infrastructure=el.choice("PRODUCTION_INFRASTRUCTURE", Infrastructure),
+        infrastructure=infrastructure,
         certification_status=el.choice("CERTIFICATION_STATUS", CertificationStatus),
         timezone=timezone,
         latitude=el.number("LATITUDE", 90),
         longitude=el.number("LONGITUDE", 180),
         csirt_email=el.text("CSIRT_EMAIL"),
-        notify=el.flag("NOTIFICATIONS", "TRUE", "FALSE"),
+        notify=el.flag("NOTIFICATIONS"),
         domain=domain.text("DOMAIN_NAME") if domain else "",
         ip_range=_beside_or_inside(el, domain, "SITE_IP"),
         ipv6_range=_beside_or_inside(el, domain, "SITE_IPV6"),
         scopes=el.scopes(),
         extensions=el.extensions(),
+        renumbered=renumbered,
+    )
+
+
+SITE_LIST_ATTRIBUTES = _tags("ID PRIMARY_KEY NAME COUNTRY COUNTRY_CODE ROC SUBGRID GIIS_URL")
+
+
+def _site_list_entry(document: _Doc, node: etree._Element) -> SiteListRecord:
+    """A get_site_list ``SITE``: attributes only."""
+    el = _Element(document, node, ())
+    for name in node.attrib:
+        if name not in SITE_LIST_ATTRIBUTES:
+            el.fail(f"unexpected attribute {name!s} of a get_site_list SITE")
+    primary_key = el.attribute("PRIMARY_KEY").strip()
+    _key(el, "PRIMARY_KEY", primary_key)
+    return SiteListRecord(
+        source=el.source,
+        id=_integer(el, "ID", el.attribute("ID")),
+        primary_key=primary_key,
+        short_name=el.attribute("NAME"),
+        country_code=el.attribute("COUNTRY_CODE").strip(),
+        country=node.get("COUNTRY", ""),
+        ngi=el.attribute("ROC"),
+        subgrid=node.get("SUBGRID", ""),
+        giis_url=node.get("GIIS_URL", ""),
     )
 
 
@@ -547,17 +696,21 @@ def _beside_or_inside(el: _Element, domain: _Element | None, tag: str) -> str:
     return beside or inside or ""
 
 
-def _service_type(document: str, node: etree._Element) -> ServiceTypeRecord:
+def _service_type(document: _Doc, node: etree._Element) -> ServiceTypeRecord:
+    """A service type; an empty SERVICE_TYPE_DESC (ARGO's sample-service_types_gocdb.xml) is
+    kept empty: fedcore's forms require a description, the registry's column does not."""
     el = _Element(document, node, _tags("SERVICE_TYPE_NAME SERVICE_TYPE_DESC"))
     type_id = el.attribute("TYPE_ID").strip()
+    number, renumbered = _usable_key(el, "TYPE_ID", type_id)
     primary_key = el.element.get("PRIMARY_KEY")
-    if primary_key is not None and primary_key.strip() != type_id:
-        el.fail(f"PRIMARY_KEY {primary_key!r} differs from TYPE_ID {type_id!r}")
+    if number is not None and primary_key is not None and primary_key.strip() != type_id:
+        number, renumbered = None, f"TYPE_ID {type_id!r} and PRIMARY_KEY {primary_key!r} differ"
     return ServiceTypeRecord(
         source=el.source,
-        id=_key(el, "TYPE_ID", type_id),
+        id=number,
         name=el.text("SERVICE_TYPE_NAME", required=True),
         description=el.text("SERVICE_TYPE_DESC"),
+        renumbered=renumbered,
     )
 
 
@@ -578,9 +731,9 @@ def _endpoints(el: _Element, holder_tag: str, *, required: bool) -> tuple[Endpoi
             name=endpoint.text("NAME", required=True),
             url=endpoint.text("URL"),
             interface_name=endpoint.text("INTERFACENAME"),
-            monitored=endpoint.flag("ENDPOINT_MONITORED"),
+            monitored=endpoint.flag("ENDPOINT_MONITORED") is True,  # ARGO: monitored if Y
             email=endpoint.optional("CONTACT_EMAIL"),
-            extensions=endpoint.extensions(required=required),
+            extensions=endpoint.extensions(noted=required),
         )
         if any(i.id == item.id for i in items):
             endpoint.fail(f"endpoint ID {item.id} is given twice")
@@ -597,12 +750,12 @@ SERVICE_TAGS = _tags(
 )
 
 
-def _service(document: str, node: etree._Element) -> ServiceRecord:
+def _service(document: _Doc, node: etree._Element) -> ServiceRecord:
     el = _Element(document, node, SERVICE_TAGS)
-    primary_key = _same_key(el, "PRIMARY_KEY")
+    number, renumbered = _usable_key(el, "PRIMARY_KEY", _same_key(el, "PRIMARY_KEY"))
     return ServiceRecord(
         source=el.source,
-        id=_key(el, "PRIMARY_KEY", primary_key),
+        id=number,
         hostname=el.text("HOSTNAME", required=True),
         host_dn=el.text("HOSTDN"),
         host_os=el.text("HOST_OS"),
@@ -624,6 +777,7 @@ def _service(document: str, node: etree._Element) -> ServiceRecord:
         endpoints=_endpoints(el, "ENDPOINTS", required=True),
         scopes=el.scopes(),
         extensions=el.extensions(),
+        renumbered=renumbered,
     )
 
 
@@ -632,22 +786,24 @@ GROUP_TAGS = _tags(
 )
 
 
-def _service_group(document: str, node: etree._Element) -> ServiceGroupRecord:
+def _service_group(document: _Doc, node: etree._Element) -> ServiceGroupRecord:
     el = _Element(document, node, GROUP_TAGS)
-    group_id = _integer(el, "ID", el.attribute("ID"))
-    primary_key = el.element.get("PRIMARY_KEY")
-    if primary_key is not None and primary_key.strip() != f"{group_id}G0":
-        el.fail(f"PRIMARY_KEY {primary_key!r} does not match ID {group_id} (expected {group_id}G0)")
+    group_id, renumbered = _group_id(el)
     members: list[MemberRecord] = []
     for child in el.nodes("SERVICE_ENDPOINT"):
         member = _Element(document, child, SERVICE_TAGS)
         key = _same_key(member, "PRIMARY_KEY")
         item = MemberRecord(
-            id=_key(member, "PRIMARY_KEY", key),
+            id=_usable_key(member, "PRIMARY_KEY", key)[0],
+            key=key,
             hostname=member.text("HOSTNAME", required=True),
             service_type=member.text("SERVICE_TYPE", required=True),
+            definition=_service(document, child) if member.text("SITENAME").strip() else None,
         )
-        if any(m.id == item.id for m in members):
+        if any(
+            (m.key, m.hostname, m.service_type) == (key, item.hostname, item.service_type)
+            for m in members
+        ):
             member.fail(f"service {key} is listed twice")
         members.append(item)
     return ServiceGroupRecord(
@@ -660,7 +816,25 @@ def _service_group(document: str, node: etree._Element) -> ServiceGroupRecord:
         members=tuple(members),
         scopes=el.scopes(),
         extensions=el.extensions(),
+        renumbered=renumbered,
     )
+
+
+def _group_id(el: _Element) -> tuple[int | None, str]:
+    """A group's ID (its PRIMARY_KEY ``<ID>G0`` must agree), or ``None`` and why: the EUDAT
+    registry writes no ID and a hexadecimal PRIMARY_KEY."""
+    given = el.element.get("ID")
+    primary_key = el.element.get("PRIMARY_KEY")
+    if given is None:
+        if primary_key is None:
+            el.fail("attribute ID is missing")
+        return _usable_key(el, "PRIMARY_KEY", primary_key)
+    if not INTEGER.match(given.strip()):
+        return None, f"ID {given.strip()!r} is not an integer id"
+    group_id = _integer(el, "ID", given)
+    if primary_key is not None and primary_key.strip() != f"{group_id}G0":
+        el.fail(f"PRIMARY_KEY {primary_key!r} does not match ID {group_id} (expected {group_id}G0)")
+    return group_id, ""
 
 
 DOWNTIME_TAGS = _tags(
@@ -682,7 +856,7 @@ def _affected(el: _Element, service_id: int | None) -> AffectedService:
     )
 
 
-def _downtime(document: str, node: etree._Element) -> DowntimeRecord:
+def _downtime(document: _Doc, node: etree._Element) -> DowntimeRecord:
     """One ``DOWNTIME``: nested (``SERVICES`` → ``SERVICE``*) or one row per affected service."""
     el = _Element(document, node, DOWNTIME_TAGS)
     primary_key = el.attribute("PRIMARY_KEY").strip()
@@ -749,7 +923,7 @@ USER_TAGS = _tags(
 )
 
 
-def _role(document: str, node: etree._Element) -> RoleRecord:
+def _role(document: _Doc, node: etree._Element) -> RoleRecord:
     el = _Element(document, node, ROLE_TAGS)
     role_type = el.choice("USER_ROLE", RoleType)
     entity_type = el.choice("ENTITY_TYPE", EntityType)
@@ -775,7 +949,7 @@ def _role(document: str, node: etree._Element) -> RoleRecord:
     )
 
 
-def _user(document: str, node: etree._Element) -> UserRecord:
+def _user(document: _Doc, node: etree._Element) -> UserRecord:
     el = _Element(document, node, USER_TAGS)
     key = el.attribute("ID").strip()
     primary_key = el.element.get("PRIMARY_KEY")
@@ -819,7 +993,7 @@ METHODS = {
 }
 NESTED_DOWNTIMES = "get_downtime_nested_services"
 BROADCAST_TAGS = _tags("REMINDER_START_DOWNTIME BROADCASTING_START_DOWNTIME")
-_READERS: dict[str, Callable[[str, etree._Element], Record]] = {
+_READERS: dict[str, Callable[[_Doc, etree._Element], Record]] = {
     "NGI": _ngi,
     "SITE": _site,
     "SERVICE_TYPE": _service_type,
@@ -833,7 +1007,9 @@ _PARSER = etree.XMLParser(
 
 
 def parse_document(data: bytes, name: str) -> Document:
-    """Parse and validate one PI document; ``name`` (e.g. the file name) prefixes every error."""
+    """Parse and validate one PI document; ``name`` (e.g. the file name) prefixes every error
+    and warning."""
+    document = _Doc(name)
     try:
         root = etree.fromstring(data, _PARSER)
     except etree.XMLSyntaxError as exc:
@@ -846,6 +1022,8 @@ def parse_document(data: bytes, name: str) -> Document:
     items = [child for child in _elements(root) if child.tag != "meta"]
     if not items:
         return Document(name, "", ())
+    for item in items:
+        _normalise(document, item)
     tag = str(items[0].tag)
     if tag == "error":
         _fail(name, items[0], f"the document is a PI error: {(items[0].text or '').strip()}")
@@ -861,13 +1039,37 @@ def parse_document(data: bytes, name: str) -> Document:
         if item.tag != tag:
             _fail(name, item, f"<{item.tag}> mixed with <{tag}> records")
     if tag == "DOWNTIME":
-        return _downtimes(name, items)
-    records = [_READERS[tag](name, item) for item in items]
+        return _downtimes(document, items)
+    method, reader = METHODS[tag], _READERS[tag]
+    if tag == "SITE" and not _elements(items[0]):
+        method, reader = "get_site_list", _site_list_entry
+    records = [reader(document, item) for item in items]
     _check_unique(records)
-    return Document(name, METHODS[tag], tuple(records))
+    return Document(name, method, tuple(records), document.warnings())
 
 
-def _downtimes(name: str, items: list[etree._Element]) -> Document:
+def _normalise(document: _Doc, record: etree._Element) -> None:
+    """Read the variants of other feeds as GOCDB's, noting each: elements fedcore does not
+    store are dropped, ``NOTIFY`` is read as ``NOTIFICATIONS``, "not set" as empty."""
+    for element in list(record.iter()):
+        if not isinstance(element.tag, str):
+            continue
+        parent = element.getparent()
+        parent_tag = None if parent is None else parent.tag
+        where, why = IGNORED.get(element.tag, (frozenset(), ""))
+        alias, renamed_in = ALIASES.get(element.tag, ("", frozenset()))
+        if parent is not None and parent_tag in where:
+            document.note(element, why)
+            parent.remove(element)
+        elif parent_tag in renamed_in:
+            document.note(element, f"read as {alias}")
+            element.tag = alias
+        elif element.tag in PLACEHOLDER_TAGS and (element.text or "").strip() == PLACEHOLDER:
+            document.note(element, f"{PLACEHOLDER!r} read as empty")
+            element.text = ""
+
+
+def _downtimes(name: _Doc, items: list[etree._Element]) -> Document:
     if {str(c.tag) for c in _elements(items[0])} & BROADCAST_TAGS:
         _fail(name, items[0], "get_downtime_to_broadcast output is not imported; use get_downtime")
     nested = [any(c.tag == "SERVICES" for c in _elements(item)) for item in items]
@@ -877,8 +1079,9 @@ def _downtimes(name: str, items: list[etree._Element]) -> Document:
     records = [_downtime(name, item) for item in items]
     if nested[0]:
         _check_unique(records)
-        return Document(name, NESTED_DOWNTIMES, tuple(records))
-    return Document(name, METHODS["DOWNTIME"], tuple(_merge_downtimes(records)))
+        return Document(str(name), NESTED_DOWNTIMES, tuple(records), name.warnings())
+    merged = tuple(_merge_downtimes(records))
+    return Document(str(name), METHODS["DOWNTIME"], merged, name.warnings())
 
 
 def parse_file(path: Path | str) -> Document:
@@ -889,12 +1092,26 @@ def parse_file(path: Path | str) -> Document:
     return parse_document(data, str(path))
 
 
+def _name(record: Record) -> object:
+    """What names a record besides its id; ``None`` for the kinds whose ids must be unique."""
+    if isinstance(record, SiteRecord):
+        return record.short_name
+    if isinstance(record, ServiceRecord):
+        return (record.hostname, record.service_type, record.site)
+    if isinstance(record, NgiRecord | ServiceTypeRecord | ServiceGroupRecord):
+        return record.name
+    return None
+
+
 def _check_unique(records: Iterable[Record]) -> None:
-    """The same id twice must describe the same thing (within a document or a whole import)."""
+    """The same id twice must describe the same thing (within a document or a whole import),
+    unless the two are named differently: then the importer gives the later one a new id."""
     seen: dict[tuple[type, int], Record] = {}
     for record in records:
+        if record.id is None:
+            continue
         other = seen.setdefault((type(record), record.id), record)
-        if other is not record and other != record:
+        if other is not record and other != record and _name(other) in (None, _name(record)):
             raise ValidationFailed(
                 f"{record.source}: id {record.id} is given differently at {other.source}"
             )

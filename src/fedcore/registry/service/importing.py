@@ -7,9 +7,15 @@ transaction, so that a bad record stores nothing.
 * Upsert by GOCDB's identifiers, which are kept: site ``ID`` and ``PRIMARY_KEY``, service id
   from its ``<n>G0`` key, endpoint ``ID``, downtime ``ID`` and ``PRIMARY_KEY``, NGI ``ID``,
   service group ``ID``, service type ``TYPE_ID``, user ``ID``, extension ``LOCAL_ID``. An entity
-  the registry holds under the same name but another id (created earlier, e.g. as a minimal
-  reference) keeps its id, with a warning; a document id and name that point at two different
-  registry entries is a conflict.
+  the registry holds under the same name (a service: site, hostname and type) but another id
+  (created earlier, e.g. as a minimal reference, or re-numbered by an earlier import) keeps its
+  id, with a warning; a document id and name that point at two different registry entries is a
+  conflict.
+* An id that cannot be kept is re-allocated, with a warning naming the record and the original
+  id: one that is not GOCDB's (a non-integer ``ID``, a key not ``<n>G0``: the parser gives
+  ``None``), or one the registry (or an earlier record of the import) holds for another entity
+  under another name. Sites and users keep their id when renamed (a site when its id and key
+  both agree; a user's DN changes with its certificate).
 * What a document says about an entity replaces the registry's view of it: scopes, extension
   properties, endpoints, service-group membership, a user's granted roles.
 * Things a document refers to but does not define are created with what it says: an NGI from a
@@ -38,7 +44,7 @@ from fedcore.core.db import utcnow
 from fedcore.core.errors import Conflict, FedcoreError, NotFound, ValidationFailed
 from fedcore.core.security import Principal
 from fedcore.registry import gocdbxml as gx
-from fedcore.registry.enums import EntityType, RoleStatus
+from fedcore.registry.enums import CertificationStatus, EntityType, Infrastructure, RoleStatus
 from fedcore.registry.models import (
     CertificationChange,
     Country,
@@ -131,6 +137,7 @@ def import_documents(
     permissions.require("registry.import", session=session, actor=actor)
     gx.check_documents(documents)
     loader = _Loader(session, actor, documents)
+    loader.report.warnings += [w for d in documents for w in d.warnings]
     loader.run()
     return loader.report
 
@@ -180,6 +187,7 @@ class _Loader:
         self.load("ngis", gx.NgiRecord, self.ngi)
         self.load("service types", gx.ServiceTypeRecord, self.service_type)
         self.load("sites", gx.SiteRecord, self.site)
+        self.load("sites", gx.SiteListRecord, self.site_entry)
         self.load("services", gx.ServiceRecord, self.service)
         self.load("service groups", gx.ServiceGroupRecord, self.service_group)
         self.load("downtimes", gx.DowntimeRecord, self.downtime)
@@ -187,8 +195,10 @@ class _Loader:
         _advance_sequences(self.session)
 
     def load(self, kind: str, record_type: type[R], upsert: Callable[[R], Outcome]) -> None:
-        """Upsert each record; errors are prefixed with the record's file, element and line."""
+        """Upsert each record; errors and warnings are prefixed with the record's file, element
+        and line."""
         for record in self.records(record_type):
+            warned = len(self.report.warnings)
             try:
                 outcome = upsert(record)
                 self.session.flush()
@@ -203,20 +213,25 @@ class _Loader:
                     f"{record.source}: a value does not fit the registry ({exc.orig})"
                 ) from exc
             getattr(self.report, outcome)[kind] += 1
+            self.report.warnings[warned:] = [
+                f"{record.source}: {w}" for w in self.report.warnings[warned:]
+            ]
 
     # --- identifiers ----------------------------------------------------------------------------
 
     def reserve(self) -> None:
         """Keep GOCDB primary keys and ids of the documents free for them."""
-        keys = [r.primary_key for r in self.records(gx.SiteRecord)]
+        keys = [r.primary_key for r in self.records(gx.SiteRecord) if r.primary_key]
+        keys += [r.primary_key for r in self.records(gx.SiteListRecord)]
         keys += [r.primary_key for r in self.records(gx.DowntimeRecord)]
         numbers = [n for n in map(primary_key_number, keys) if n is not None]
         if numbers:
             reserve_primary_key(self.session, f"{max(numbers)}G0")
-        ids: dict[type[Any], list[int]] = {
+        ids: dict[type[Any], list[int | None]] = {
             Ngi: [r.id for r in self.records(gx.NgiRecord)],
             ServiceType: [r.id for r in self.records(gx.ServiceTypeRecord)],
-            Site: [r.id for r in self.records(gx.SiteRecord)],
+            Site: [r.id for r in self.records(gx.SiteRecord)]
+            + [r.id for r in self.records(gx.SiteListRecord)],
             Service: [r.id for r in self.records(gx.ServiceRecord)],
             ServiceGroup: [r.id for r in self.records(gx.ServiceGroupRecord)],
             Project: [],
@@ -236,7 +251,10 @@ class _Loader:
                 number = _entity_id(role)
                 if role.entity_type in models and number is not None:
                     ids[models[EntityType(role.entity_type)]].append(number)
-        self.reserved_ids = {model: max(found, default=0) for model, found in ids.items()}
+        self.reserved_ids = {
+            model: max((i for i in found if i is not None), default=0)
+            for model, found in ids.items()
+        }
 
     def new_id(self, model: type[Any]) -> int:
         """An id for an entity created without one: above every id in the registry and documents."""
@@ -247,34 +265,71 @@ class _Loader:
         self.next_ids[model] += 1
         return ident
 
-    def match(self, model: type[M], ident: int, what: str, **unique: Any) -> M | None:
-        """The registry row for a document's entity: by id, or by its unique name(s)."""
-        candidates: list[Any] = [self.session.get(model, ident)]
-        for column, value in unique.items():
-            candidates.append(
-                self.session.scalar(select(model).where(getattr(model, column) == value))
-            )
-        rows = list(dict.fromkeys(r for r in candidates if r is not None))
+    def match(
+        self, model: type[M], ident: int | None, what: str, *, renamed: bool = False, **unique: Any
+    ) -> M | None:
+        """The registry row for a document's entity: by its unique name(s), else by id. A row
+        found by id alone is another entity (the record will get a new id) unless ``renamed``
+        says an entity keeps its id under a new name. ``None`` values of ``unique`` are not
+        looked up (a key that could not be kept)."""
+        by_id = None if ident is None else self.session.get(model, ident)
+        named: list[Any] = [
+            self.session.scalar(select(model).where(getattr(model, column) == value))
+            for column, value in unique.items()
+            if value is not None
+        ]
+        rows: list[Any] = sorted(
+            dict.fromkeys(r for r in named if r is not None), key=lambda r: r.id
+        )
+        if renamed and by_id is not None and by_id not in rows:
+            rows.insert(0, by_id)
         if len(rows) > 1:
             found = "; ".join(
                 f"id {r.id} ({', '.join(f'{c} {getattr(r, c)!r}' for c in unique)})" for r in rows
             )
             raise Conflict(f"{what} {ident} matches different registry entries: {found}")
-        if rows and rows[0].id != ident:
+        if rows and ident is not None and rows[0].id != ident:
             self.report.warnings.append(
-                f"{what} {ident} ({', '.join(map(repr, unique.values()))}) keeps the id "
-                f"{rows[0].id} it has in the registry"
+                f"{what} {ident} ({', '.join(repr(v) for v in unique.values() if v)}) keeps "
+                f"the id {rows[0].id} it has in the registry"
             )
         return rows[0] if rows else None
 
+    def fresh_id(self, model: type[Any], ident: int | None, what: str, reason: str) -> int:
+        """The id to create an entity under: ``ident`` if given and free, else a new one, with
+        a warning saying why (``reason``: why the document's id could not be kept)."""
+        if ident is not None and self.session.get(model, ident) is None:
+            if reason:  # e.g. a site with an integer ID whose key is not GOCDB's
+                self.report.warnings.append(f"{what}: {reason}, so it is created as {ident}")
+            return ident
+        new = self.new_id(model)
+        why = reason or f"that id is another {_NOUNS.get(model, 'extension')}'s"
+        self.report.warnings.append(f"{what}: {why}, so it is created as {_label(model, new)}")
+        return new
+
+    def renumbered(self, model: type[Any], found: Any, what: str, reason: str) -> None:
+        """Re-importing a record whose id could not be kept: say which id it has."""
+        if reason:
+            self.report.warnings.append(
+                f"{what}: {reason}; it is {_label(model, found.id)} in the registry"
+            )
+
     def put(
-        self, model: Callable[..., M], found: M | None, ident: int, values: dict[str, Any]
+        self,
+        model: type[Any],
+        found: M | None,
+        ident: int | None,
+        values: dict[str, Any],
+        what: str,
+        reason: str = "",
     ) -> tuple[M, bool]:
-        """Update ``found`` with ``values``, or add a new row with this id and ``values``;
-        whether anything changed."""
+        """Update ``found`` with ``values``, or add a new row with ``values`` under this id (or
+        a new one: see ``fresh_id``); whether anything changed. ``what`` names the record and
+        ``reason`` says why its id could not be kept, for the warnings."""
         if found is not None:
+            self.renumbered(model, found, what, reason)
             return found, _assign(found, values)
-        obj = _checked(model(id=ident, **values))
+        obj = _checked(model(id=self.fresh_id(model, ident, what, reason), **values))
         self.session.add(obj)
         return obj, True
 
@@ -294,7 +349,10 @@ class _Loader:
             found.append(scope)
         return found
 
-    def set_scopes(self, owner: Any, names: Iterable[str]) -> bool:
+    def set_scopes(self, owner: Any, names: Iterable[str] | None) -> bool:
+        """The owner's scopes become ``names``; ``None`` (not given) leaves them as they are."""
+        if names is None:
+            return False
         scopes = self.scopes(names)
         if {s.name for s in owner.scopes} == {s.name for s in scopes}:
             return False
@@ -302,29 +360,40 @@ class _Loader:
         return True
 
     def set_properties(
-        self, owner: Any, model: type[Any], extensions: Sequence[gx.Extension]
+        self, owner: Any, model: type[Any], extensions: Sequence[gx.Extension] | None
     ) -> bool:
-        """Make the owner's extension properties exactly the document's, keeping LOCAL_IDs."""
+        """Make the owner's extension properties exactly the document's, keeping LOCAL_IDs; a
+        property whose LOCAL_ID is not an integer is the owner's one of that KEY, or new.
+        ``None`` (EXTENSIONS not given) leaves them as they are."""
+        if extensions is None:
+            return False
         current = {p.id: p for p in owner.properties}
+        by_key = {p.key: p.id for p in owner.properties}
+        resolved: list[tuple[int | None, gx.Extension]] = []
+        for ext in extensions:
+            ident = ext.local_id if ext.local_id is not None else by_key.get(ext.key)
+            if ext.local_id is None and ident is not None:
+                self.renumbered(model, current[ident], *_extension_renumbering(ext))
+            resolved.append((ident, ext))
         if {(p.id, p.key, p.value) for p in current.values()} == {
-            (e.local_id, e.key, e.value) for e in extensions
+            (i, e.key, e.value) for i, e in resolved
         }:
             return False
-        wanted = {e.local_id for e in extensions}
+        wanted = {i for i, _ in resolved}
         for prop in list(owner.properties):
             if prop.id not in wanted:
                 owner.properties.remove(prop)
         self.session.flush()
-        for ext in extensions:
-            prop = current.get(ext.local_id)
-            if prop is None:
-                if self.session.get(model, ext.local_id) is not None:
-                    raise Conflict(f"extension LOCAL_ID {ext.local_id} belongs to another entity")
-                owner.properties.append(
-                    _checked(model(id=ext.local_id, key=ext.key, value=ext.value))
-                )
-            else:
+        for ident, ext in resolved:
+            prop = None if ident is None else current.get(ident)
+            if prop is not None:
                 _assign(prop, {"key": ext.key, "value": ext.value})
+                continue
+            if ident is None:
+                ident = self.fresh_id(model, None, *_extension_renumbering(ext))
+            elif self.session.get(model, ident) is not None:
+                raise Conflict(f"extension LOCAL_ID {ident} belongs to another entity")
+            owner.properties.append(_checked(model(id=ident, key=ext.key, value=ext.value)))
         return True
 
     def country(self, code: str, name: str) -> Country:
@@ -374,6 +443,7 @@ class _Loader:
                 "helpdesk_email": rec.helpdesk_email,
                 "security_email": rec.security_email,
             },
+            f"NGI {rec.name!r}",
         )
         changed |= self.set_scopes(ngi, rec.scopes)
         return self.outcome(found is None, changed)
@@ -381,14 +451,70 @@ class _Loader:
     def service_type(self, rec: gx.ServiceTypeRecord) -> Outcome:
         found = self.match(ServiceType, rec.id, "service type", name=rec.name)
         _, changed = self.put(
-            ServiceType, found, rec.id, {"name": rec.name, "description": rec.description}
+            ServiceType,
+            found,
+            rec.id,
+            {"name": rec.name, "description": rec.description},
+            f"service type {rec.name!r}",
+            rec.renumbered,
         )
         return self.outcome(found is None, changed)
 
-    def site(self, rec: gx.SiteRecord) -> Outcome:
+    def site_row(
+        self,
+        rec: gx.SiteRecord | gx.SiteListRecord,
+        values: dict[str, Any],
+        reason: str,
+        defaults: dict[str, Any] | None = None,
+    ) -> tuple[Site | None, Site, bool]:
+        """Upsert a site by id, short name or key: (the row found, the row, changed). A new
+        site keeps the document's key if it is GOCDB's and free, else gets a new one; it also
+        gets ``defaults``."""
+        what = f"site {rec.short_name!r}"
         found = self.match(
             Site, rec.id, "site", short_name=rec.short_name, primary_key=rec.primary_key
         )
+        if found is None:
+            # match() looked the key up: a key given here is free
+            key = rec.primary_key or allocate_primary_key(self.session)
+            values = {
+                **values,
+                **(defaults or {}),
+                "primary_key": key,
+                "certification_changed_at": self.now,
+            }
+            if rec.primary_key is None:
+                reason += f" (its key is {key})"
+        elif rec.primary_key is not None:
+            values = {**values, "primary_key": rec.primary_key}
+        site, changed = self.put(Site, found, rec.id, values, what, reason)
+        return found, site, changed
+
+    def site(self, rec: gx.SiteRecord) -> Outcome:
+        values: dict[str, Any] = {
+            "short_name": rec.short_name,
+            "official_name": rec.official_name,
+            "description": rec.description,
+            "home_url": rec.home_url,
+            "email": rec.email,
+            "telephone": rec.telephone,
+            "alarm_email": rec.alarm_email,
+            "giis_url": rec.giis_url,
+            "tier": rec.tier,
+            "country": self.country(rec.country_code, rec.country),
+            "ngi": self.ngi_named(rec.ngi),
+            "subgrid": rec.subgrid,
+            "infrastructure": rec.infrastructure,
+            "timezone": rec.timezone,
+            "latitude": rec.latitude,
+            "longitude": rec.longitude,
+            "csirt_email": rec.csirt_email,
+            "domain": rec.domain,
+            "ip_range": rec.ip_range,
+            "ipv6_range": rec.ipv6_range,
+            **_given(notify=rec.notify),
+        }
+        found, site, changed = self.site_row(rec, values, rec.renumbered)
         if found is not None and found.certification_status != rec.certification_status:
             found.certification_log.append(
                 CertificationChange(
@@ -399,43 +525,34 @@ class _Loader:
                     reason=f"imported from {rec.source.document}"[:300],
                 )
             )
-        site, changed = self.put(
-            Site,
-            found,
-            rec.id,
-            {
-                "primary_key": rec.primary_key,
-                "short_name": rec.short_name,
-                "official_name": rec.official_name,
-                "description": rec.description,
-                "home_url": rec.home_url,
-                "email": rec.email,
-                "telephone": rec.telephone,
-                "alarm_email": rec.alarm_email,
-                "giis_url": rec.giis_url,
-                "tier": rec.tier,
-                "country": self.country(rec.country_code, rec.country),
-                "ngi": self.ngi_named(rec.ngi),
-                "subgrid": rec.subgrid,
-                "infrastructure": rec.infrastructure,
-                "certification_status": rec.certification_status,
-                "certification_changed_at": (
-                    self.now
-                    if found is None or found.certification_status != rec.certification_status
-                    else found.certification_changed_at
-                ),
-                "timezone": rec.timezone,
-                "latitude": rec.latitude,
-                "longitude": rec.longitude,
-                "csirt_email": rec.csirt_email,
-                "notify": rec.notify,
-                "domain": rec.domain,
-                "ip_range": rec.ip_range,
-                "ipv6_range": rec.ipv6_range,
-            },
-        )
+            found.certification_changed_at = self.now
+        changed |= _assign(site, {"certification_status": rec.certification_status})
         changed |= self.set_scopes(site, rec.scopes)
         changed |= self.set_properties(site, SiteProperty, rec.extensions)
+        return self.outcome(found is None, changed)
+
+    def site_entry(self, rec: gx.SiteListRecord) -> Outcome:
+        """A get_site_list entry: a known site's status and infrastructure are left alone; a
+        new site gets fedcore's defaults, with a warning: Candidate (registry.md §1.4: new sites
+        start as Candidate) and Production."""
+        values: dict[str, Any] = {
+            "short_name": rec.short_name,
+            "country": self.country(rec.country_code, rec.country),
+            "ngi": self.ngi_named(rec.ngi),
+            "subgrid": rec.subgrid,
+            "giis_url": rec.giis_url,
+        }
+        defaults = {
+            "certification_status": CertificationStatus.CANDIDATE,
+            "infrastructure": Infrastructure.PRODUCTION,
+        }
+        found, site, changed = self.site_row(rec, values, "", defaults)
+        if found is None:
+            self.report.warnings.append(
+                f"site {rec.short_name!r}: get_site_list gives no CERTIFICATION_STATUS or "
+                f"PRODUCTION_INFRASTRUCTURE, so it is created as {site.certification_status} "
+                f"({site.infrastructure}), a new site's defaults"
+            )
         return self.outcome(found is None, changed)
 
     def service_site(self, rec: gx.ServiceRecord) -> Site:
@@ -459,31 +576,59 @@ class _Loader:
         return self.created("sites", site)
 
     def service(self, rec: gx.ServiceRecord) -> Outcome:
-        found = self.session.get(Service, rec.id)
+        return self.upsert_service(rec)[1]
+
+    def upsert_service(self, rec: gx.ServiceRecord) -> tuple[Service, Outcome]:
+        """A service by site, hostname and type (its key first); its key is kept if free."""
+        site = self.service_site(rec)
+        key = "" if rec.id is None else f"{rec.id}G0 "
+        named = f"service {key}{rec.hostname} ({rec.service_type}) at {rec.site}"
+        found = self.same_service(site, rec.hostname, rec.service_type, rec.id, named)
         values: dict[str, Any] = {
             "hostname": rec.hostname,
             "host_dn": rec.host_dn,
             "host_os": rec.host_os,
             "host_arch": rec.host_arch,
-            "beta": rec.beta,
             "service_type": self.type_named(rec.service_type),
             "host_ip": rec.host_ip,
             "host_ipv6": rec.host_ipv6,
-            "production": rec.production,
-            "monitored": rec.monitored,
-            "notify": rec.notify,
-            "site": self.service_site(rec),
+            "site": site,
             "url": rec.url,
+            **_given(
+                beta=rec.beta,
+                production=rec.production,
+                monitored=rec.monitored,
+                notify=rec.notify,
+                description=rec.description,
+                email=rec.email,
+            ),
         }
-        if rec.description is not None:
-            values["description"] = rec.description
-        if rec.email is not None:
-            values["email"] = rec.email
-        service, changed = self.put(Service, found, rec.id, values)
+        service, changed = self.put(Service, found, rec.id, values, named, rec.renumbered)
         changed |= self.set_scopes(service, rec.scopes)
         changed |= self.set_properties(service, ServiceProperty, rec.extensions)
         changed |= self.set_endpoints(service, rec.endpoints)
-        return self.outcome(found is None, changed)
+        return service, self.outcome(found is None, changed)
+
+    def same_service(
+        self, site: Site, hostname: str, type_name: str, ident: int | None, named: str
+    ) -> Service | None:
+        """The registry's service at ``site`` with this hostname and type (the one with id
+        ``ident`` if there are several); a warning if it has another id than ``ident``."""
+        candidates = self.session.scalars(
+            select(Service)
+            .join(ServiceType)
+            .where(
+                Service.site_id == site.id,
+                Service.hostname == hostname,
+                ServiceType.name == type_name,
+            )
+            .order_by(Service.id)
+        ).all()
+        by_id = [s for s in candidates if s.id == ident]
+        found = (by_id or candidates)[0] if candidates else None
+        if found is not None and ident is not None and found.id != ident:
+            self.report.warnings.append(f"{named} is {found.primary_key} in the registry")
+        return found
 
     def set_endpoints(self, service: Service, endpoints: Sequence[gx.EndpointRecord]) -> bool:
         """Make the service's endpoints exactly the document's, keeping their ids."""
@@ -505,7 +650,11 @@ class _Loader:
             if item.email is not None:
                 values["email"] = item.email
             endpoint, updated = self.put(
-                Endpoint, self.session.get(Endpoint, item.id), item.id, values
+                Endpoint,
+                self.session.get(Endpoint, item.id),
+                item.id,
+                values,
+                f"endpoint {item.id} {item.name!r}",
             )
             changed |= updated
             changed |= self.set_properties(endpoint, EndpointProperty, item.extensions)
@@ -513,7 +662,7 @@ class _Loader:
 
     def service_group(self, rec: gx.ServiceGroupRecord) -> Outcome:
         found = self.match(ServiceGroup, rec.id, "service group", name=rec.name)
-        members = [self.member(m) for m in rec.members]
+        members = list(dict.fromkeys(self.member(m) for m in rec.members))
         group, changed = self.put(
             ServiceGroup,
             found,
@@ -521,9 +670,11 @@ class _Loader:
             {
                 "name": rec.name,
                 "description": rec.description,
-                "monitored": rec.monitored,
                 "email": rec.email,
+                **_given(monitored=rec.monitored),
             },
+            f"service group {rec.name!r}",
+            rec.renumbered,
         )
         if {s.id for s in group.services} != {s.id for s in members}:
             group.services = members
@@ -533,22 +684,49 @@ class _Loader:
         return self.outcome(found is None, changed)
 
     def member(self, member: gx.MemberRecord) -> Service:
-        """A service a group lists: it must exist already (a group does not say its site)."""
-        service = self.session.get(Service, member.id)
-        named = f"service {member.id}G0 ({member.hostname}, {member.service_type})"
-        if service is None:
-            raise NotFound(
-                f"{named} is not in the registry; import its get_service output first or "
-                "together with this file"
+        """A service a group lists, by key, else by hostname and type (the same key may be
+        listed with two hostnames: each is the service of that hostname). A group's entry is
+        a reference: it never updates a known service; if unknown, the service is created from
+        the entry when it names its site, else it must be imported first."""
+        named = f"service {member.key} ({member.hostname}, {member.service_type})"
+        by_id = None if member.id is None else self.session.get(Service, member.id)
+        if by_id is not None and (by_id.hostname, by_id.service_type.name) == (
+            member.hostname,
+            member.service_type,
+        ):
+            return by_id
+        candidates = self.session.scalars(
+            select(Service)
+            .join(ServiceType)
+            .where(Service.hostname == member.hostname, ServiceType.name == member.service_type)
+            .order_by(Service.id)
+        ).all()
+        if member.definition is not None:
+            site = self.session.scalar(
+                select(Site).where(Site.short_name == member.definition.site)
             )
-        if (service.hostname, service.service_type.name) != (member.hostname, member.service_type):
+            candidates = [s for s in candidates if s.site == site]
+        if len(candidates) > 1:
+            found = ", ".join(f"{s.primary_key} at {s.site.short_name}" for s in candidates)
+            raise Conflict(f"{named} is ambiguous: the registry has {found}")
+        if candidates:
+            self.report.warnings.append(f"{named} is {candidates[0].primary_key} in the registry")
+            return candidates[0]
+        if member.definition is not None:
+            service, _ = self.upsert_service(member.definition)
+            self.report.created["services"] += 1
+            return service
+        if by_id is not None:
             raise Conflict(
-                f"{named} is {service.hostname} ({service.service_type.name}) in the registry"
+                f"{named} is {by_id.hostname} ({by_id.service_type.name}) in the registry"
             )
-        return service
+        raise NotFound(
+            f"{named} is not in the registry; import its get_service output first or "
+            "together with this file"
+        )
 
     def downtime(self, rec: gx.DowntimeRecord) -> Outcome:
-        found = self.match(Downtime, rec.id, "downtime", primary_key=rec.primary_key)
+        found = self.match(Downtime, rec.id, "downtime", renamed=True, primary_key=rec.primary_key)
         services: list[Service] = []
         endpoints: list[Endpoint] = []
         for affected in rec.services:
@@ -569,6 +747,7 @@ class _Loader:
                 "end_at": rec.end_at,
                 "site": services[0].site,
             },
+            f"downtime {rec.primary_key}",
         )
         if {s.id for s in downtime.services} != {s.id for s in services}:
             downtime.services = list(dict.fromkeys(services))
@@ -581,35 +760,17 @@ class _Loader:
     def affected_service(self, affected: gx.AffectedService) -> Service:
         """A downtime's service, found by site, hostname and type (the id is only a hint)."""
         site = self.site_named(affected.site, "HOSTED_BY")
-        named = f"{affected.hostname} ({affected.service_type}) at {affected.site}"
-        candidates = self.session.scalars(
-            select(Service)
-            .join(ServiceType)
-            .where(
-                Service.site_id == site.id,
-                Service.hostname == affected.hostname,
-                ServiceType.name == affected.service_type,
-            )
-            .order_by(Service.id)
-        ).all()
-        by_id = [s for s in candidates if s.id == affected.id]
-        if by_id or candidates:
-            service = (by_id or candidates)[0]
-            if affected.id is not None and service.id != affected.id:
-                self.report.warnings.append(
-                    f"service {affected.id}G0 {named} is {service.primary_key} in the registry"
-                )
-            return service
-        ident = affected.id
-        if ident is None or self.session.get(Service, ident) is not None:
-            ident = self.new_id(Service)
-            if affected.id is not None:
-                self.report.warnings.append(
-                    f"service {affected.id}G0 {named}: that id is another service's, "
-                    f"so it is created as {ident}G0"
-                )
+        key = "" if affected.id is None else f"{affected.id}G0 "
+        named = f"service {key}{affected.hostname} ({affected.service_type}) at {affected.site}"
+        found = self.same_service(
+            site, affected.hostname, affected.service_type, affected.id, named
+        )
+        if found is not None:
+            return found
         service = Service(
-            id=ident,
+            id=self.new_id(Service)
+            if affected.id is None
+            else self.fresh_id(Service, affected.id, named, ""),
             hostname=affected.hostname,
             site=site,
             service_type=self.type_named(affected.service_type),
@@ -640,7 +801,7 @@ class _Loader:
         return endpoint
 
     def user(self, rec: gx.UserRecord) -> Outcome:
-        found = self.match(User, rec.id, "user", subject=rec.subject)
+        found = self.match(User, rec.id, "user", renamed=True, subject=rec.subject)
         home = self.site_named(rec.home_site, "HOMESITE") if rec.home_site.strip() else None
         wanted = [(r.role_type, r.entity_type, self.role_entity(r)) for r in rec.roles]
         user, changed = self.put(
@@ -659,6 +820,7 @@ class _Loader:
                 "certdn": rec.certdn,
                 "home_site": home,
             },
+            f"user {rec.subject!r}",
         )
         for role in rec.roles:
             changed |= self.linked_projects(role)
@@ -704,18 +866,15 @@ class _Loader:
         return int(self.named(model, kind, _entity_id(role), role.entity_name).id)
 
     def named(self, model: type[Any], kind: str, ident: int | None, name: str) -> Any:
-        """A referenced NGI, project or service group, created with this id and name if new."""
-        if ident is None:
-            found = self.session.scalar(select(model).where(model.name == name))
-        else:
-            found = self.match(model, ident, kind.rstrip("s"), name=name)
-            if found is not None and found.name != name:
-                raise Conflict(
-                    f"{kind.rstrip('s')} {ident} is {found.name!r} in the registry, not {name!r}"
-                )
+        """A referenced NGI, project or service group, created with this id (if free) and name
+        if new."""
+        what = kind.rstrip("s")
+        found = self.match(model, ident, what, name=name)
         if found is not None:
             return found
-        return self.created(kind, model(id=ident or self.new_id(model), name=name))
+        return self.created(
+            kind, model(id=self.fresh_id(model, ident, f"{what} {name!r}", ""), name=name)
+        )
 
     def linked_projects(self, role: gx.RoleRecord) -> bool:
         """RECOGNISED_IN_PROJECTS: the projects of the role's NGI (or of its site's NGI)."""
@@ -732,6 +891,34 @@ class _Loader:
                 ngi.projects.append(project)
                 changed = True
         return changed
+
+
+_NOUNS: dict[type[Any], str] = {
+    Ngi: "NGI",
+    Project: "project",
+    ServiceType: "service type",
+    Site: "site",
+    Service: "service",
+    Endpoint: "endpoint",
+    ServiceGroup: "service group",
+    Downtime: "downtime",
+    User: "user",
+}
+
+
+def _given(**values: Any) -> dict[str, Any]:
+    """The values a document gives (``None``: not given, the registry's value stays)."""
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def _label(model: type[Any], ident: int) -> str:
+    """How an id is shown: as a ``<n>G0`` key for services and service types."""
+    return f"{ident}G0" if model in (Service, ServiceType) else str(ident)
+
+
+def _extension_renumbering(ext: gx.Extension) -> tuple[str, str]:
+    """(what, reason) for the warning about an extension whose LOCAL_ID is not an integer."""
+    return f"extension {ext.key!r}", f"LOCAL_ID {ext.given!r} is not an integer id"
 
 
 def _entity_id(role: gx.RoleRecord) -> int | None:
