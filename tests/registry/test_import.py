@@ -353,6 +353,18 @@ def test_a_key_taken_by_another_service_is_not_reused(session: Session, load: Im
     ]
 
 
+def test_a_service_renamed_in_gocdb_keeps_its_key(session: Session, load: Importer) -> None:
+    load(site_xml(), service_xml(id=5, host="ce.example.org"))
+    report = load(service_xml(id=5, host="ce-new.example.org"))
+    assert [(s.id, s.hostname) for s in session.scalars(select(Service))] == [
+        (5, "ce-new.example.org")
+    ]
+    assert report.warnings == [
+        "inline0.xml: <SERVICE_ENDPOINT> at line 1: service 5G0 ce-new.example.org (CE) at S1: "
+        "5G0 was ce.example.org (CE) at S1; updated"
+    ]
+
+
 def test_what_a_document_says_replaces_scopes_extensions_and_endpoints(
     session: Session, load: Importer
 ) -> None:

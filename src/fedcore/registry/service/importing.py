@@ -177,6 +177,7 @@ class _Loader:
         self.report = ImportReport()
         self.next_ids: dict[type[Any], int] = {}
         self.reserved_ids: dict[type[Any], int] = {}
+        self.claimed_services: set[int] = set()
         self.now = utcnow()
 
     def records(self, kind: type[R]) -> list[R]:
@@ -584,6 +585,15 @@ class _Loader:
         key = "" if rec.id is None else f"{rec.id}G0 "
         named = f"service {key}{rec.hostname} ({rec.service_type}) at {rec.site}"
         found = self.same_service(site, rec.hostname, rec.service_type, rec.id, named)
+        if found is None and rec.id is not None and rec.id not in self.claimed_services:
+            # GOCDB's key is the service's identity (ARGO and APEL key on it): a known key with
+            # another host, type or site is that service changed in GOCDB, so it is updated.
+            found = self.session.get(Service, rec.id)
+            if found is not None:
+                self.report.warnings.append(
+                    f"{named}: {found.primary_key} was {found.hostname} "
+                    f"({found.service_type.name}) at {found.site.short_name}; updated"
+                )
         values: dict[str, Any] = {
             "hostname": rec.hostname,
             "host_dn": rec.host_dn,
@@ -604,6 +614,7 @@ class _Loader:
             ),
         }
         service, changed = self.put(Service, found, rec.id, values, named, rec.renumbered)
+        self.claimed_services.add(service.id)
         changed |= self.set_scopes(service, rec.scopes)
         changed |= self.set_properties(service, ServiceProperty, rec.extensions)
         changed |= self.set_endpoints(service, rec.endpoints)
