@@ -52,6 +52,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
 def engine(database_url: str) -> Iterator[Engine]:
     engine = make_engine(database_url)
     import fedcore.core.models
+    import fedcore.aai.models  # noqa: F401
     import fedcore.registry.models  # noqa: F401
 
     Base.metadata.drop_all(engine)

@@ -142,9 +142,11 @@ def token_create(
 
 
 def _mount_subsystems() -> None:
+    from fedcore.aai.cli import app as aai_app
     from fedcore.registry.cli import app as registry_app
 
     app.add_typer(registry_app, name="registry")
+    app.add_typer(aai_app, name="aai")
 
 
 def main() -> None:

@@ -31,11 +31,68 @@ class Settings(BaseSettings):
     default_scope: str = Field(default="EGI", description="scope applied when a PI query has none")
     default_scope_match: str = Field(default="all", pattern="^(all|any)$")
     extensions_max: int = Field(default=20, ge=1, description="extension properties per entity")
+    issuer: str = Field(
+        default="",
+        description="OpenID provider issuer URL: https, or http on a loopback host; empty: base_url",
+    )
+    aai_domain: str = Field(
+        default="",
+        description="scope of voperson_id and service-account subjects; empty: the issuer's host",
+    )
+    access_token_lifetime: int = Field(default=3600, ge=60, le=86400, description="seconds")
+    refresh_token_lifetime: int = Field(
+        default=31536000, ge=3600, description="seconds an unused offline refresh token lives"
+    )
+    signing_alg: str = Field(default="RS256", pattern="^(RS256|ES256)$")
+    key_publish_lead: int = Field(
+        default=3600,
+        ge=0,
+        description="seconds a rotated-in signing key is published in the JWKS before it signs",
+    )
+    upstream_providers: str = Field(
+        default="",
+        description="JSON list of upstream OpenID providers: "
+        '[{"name": ..., "issuer": ..., "client_id": ..., "client_secret": ..., "scope": ...}]',
+    )
+    aup_url: str = Field(default="/aai/aup", description="platform acceptable-use policy")
+    aup_version: str = Field(default="1", description="bump to make everyone accept it again")
+    smtp_url: str = Field(
+        default="",
+        description="smtp://[user:password@]host[:port] (smtps:// for TLS); empty: mail is only "
+        "kept in the outbox table and logged",
+    )
+    mail_from: str = Field(default="fedcore@localhost")
 
     @field_validator("database_url")
     @classmethod
     def _strip(cls, value: str) -> str:
         return value.strip()
+
+    @field_validator("issuer")
+    @classmethod
+    def _issuer(cls, value: str) -> str:
+        from urllib.parse import urlsplit
+
+        value = value.strip().rstrip("/")
+        if not value:
+            return value
+        parts = urlsplit(value)
+        loopback = parts.hostname in {"127.0.0.1", "::1", "localhost"}
+        if parts.scheme != "https" and not (parts.scheme == "http" and loopback):
+            raise ValueError("must be an https URL (http only on a loopback host)")
+        if parts.query or parts.fragment:
+            raise ValueError("must not have a query or fragment")
+        return value
+
+    @property
+    def effective_issuer(self) -> str:
+        return self.issuer or self.base_url.rstrip("/")
+
+    @property
+    def effective_aai_domain(self) -> str:
+        from urllib.parse import urlsplit
+
+        return self.aai_domain or urlsplit(self.effective_issuer).hostname or "localhost"
 
     @property
     def effective_database_url(self) -> str:

@@ -1,10 +1,10 @@
-"""Tables owned by core: API tokens (until the AAI issues OIDC tokens, and for automation)."""
+"""Tables owned by core: API tokens (for automation) and the mail outbox."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String
+from sqlalchemy import String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fedcore.core.db import Base, UTCDateTime, utcnow
@@ -20,3 +20,17 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class MailMessage(Base):
+    """Every message fedcore sends, kept as an outbox (and the record of what was sent)."""
+
+    __tablename__ = "core_mail_message"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recipient: Mapped[str] = mapped_column(String(320), index=True)
+    subject: Mapped[str] = mapped_column(String(500))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    error: Mapped[str] = mapped_column(String(1000), default="")

@@ -139,6 +139,7 @@ def _safe_next(target: str) -> str:
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
+    from fedcore.aai import views as aai_views
     from fedcore.registry import api as registry_api
     from fedcore.registry import views as registry_views
     from fedcore.registry.compat import gocdbpi, gocdbpi_write
@@ -185,9 +186,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     register_subsystem(registry_views.TEMPLATES, NavEntry("Registry", "/registry/"))
+    register_subsystem(aai_views.TEMPLATES, NavEntry("Account", "/aai/account"))
     _core_pages(app)
     app.include_router(registry_api.router, prefix="/api/registry", tags=["registry"])
     app.include_router(registry_views.router, prefix="/registry", include_in_schema=False)
+    app.include_router(aai_views.router, prefix="/aai", include_in_schema=False)
     app.include_router(gocdbpi.router, prefix="/gocdbpi", tags=["GOCDB PI"])
     app.include_router(gocdbpi_write.router, prefix="/gocdbpi", tags=["GOCDB PI"])
     return app

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from alembic import context
 
+import fedcore.aai.models
 import fedcore.core.models
-import fedcore.registry.models  # noqa: F401  (registers the tables)
+import fedcore.registry.models  # noqa: F401
 from fedcore.core.db import Base, make_engine
 
 config = context.config

@@ -1,0 +1,1 @@
+"""AAI business rules and storage: accounts, keys, clients, tokens; no web framework."""
