@@ -1,0 +1,128 @@
+"""Claims per scope (reference §A.5/§A.6), always computed from the current database state.
+
+Userinfo and introspection call :func:`subject_claims` for every request, so a change of name,
+e-mail, entitlement or assurance is visible at once, without a new token. Entitlements come from
+the sources registered with :func:`register_entitlement_source` (VO membership, registry roles),
+and for a service account from what operators assigned to it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from fedcore.aai.enums import AccountStatus, ClientStatus
+from fedcore.aai.models import Account, Client
+from fedcore.core.config import Settings
+
+EntitlementSource = Callable[[Session, Account], Iterable[str]]
+_entitlement_sources: list[EntitlementSource] = []
+
+REFEDS = "https://refeds.org/assurance"
+ASSURANCE_BASE = (
+    REFEDS,
+    f"{REFEDS}/ID/unique",
+    f"{REFEDS}/ID/eppn-unique-no-reassign",
+    f"{REFEDS}/ATP/ePA-1m",
+)
+
+PROFILE = ("name", "given_name", "family_name", "preferred_username")
+EMAIL = ("email", "email_verified", "voperson_verified_email")
+
+
+def register_entitlement_source(source: EntitlementSource) -> None:
+    if source not in _entitlement_sources:
+        _entitlement_sources.append(source)
+
+
+def account_entitlements(session: Session, account: Account) -> list[str]:
+    seen: dict[str, None] = {}
+    for source in _entitlement_sources:
+        for value in source(session, account):
+            seen.setdefault(value, None)
+    return list(seen)
+
+
+def assurance(settings: Settings, account: Account) -> list[str]:
+    """REFEDS RAF values every community identity gets, LoA, and what upstream IdPs asserted."""
+    values = list(ASSURANCE_BASE)
+    if account.email_verified:
+        values.append(f"{REFEDS}/IAP/low")
+    values.append(f"{settings.effective_issuer}/LoA#Low")
+    for value in account.assurance:
+        if value not in values:
+            values.append(value)
+    return values
+
+
+def _account_claims(
+    session: Session, settings: Settings, account: Account, scopes: set[str]
+) -> dict[str, Any]:
+    claims: dict[str, Any] = {"sub": account.voperson_id}
+    profile = {
+        "name": account.name or " ".join(p for p in (account.given_name, account.family_name) if p),
+        "given_name": account.given_name,
+        "family_name": account.family_name,
+        "preferred_username": account.preferred_username,
+    }
+    email = {
+        "email": account.email,
+        "email_verified": account.email_verified,
+        "voperson_verified_email": [account.email] if account.email_verified else [],
+    }
+    if scopes & {"profile", "aarc"}:
+        claims.update({k: v for k, v in profile.items() if v})
+    if scopes & {"email", "aarc"} and account.email:
+        claims.update(email)
+    if scopes & {"voperson_id", "aarc"}:
+        claims["voperson_id"] = account.voperson_id
+    if scopes & {"eduperson_entitlement", "entitlements"}:
+        values = account_entitlements(session, account)
+        claims["eduperson_entitlement"] = values
+        if "entitlements" in scopes:
+            claims["entitlements"] = values
+    if "eduperson_scoped_affiliation" in scopes:
+        claims["eduperson_scoped_affiliation"] = list(account.affiliations)
+    if "eduperson_assurance" in scopes:
+        claims["eduperson_assurance"] = assurance(settings, account)
+    if "ssh_public_key" in scopes and account.ssh_public_keys:
+        claims["ssh_public_key"] = list(account.ssh_public_keys)
+    if "orcid" in scopes and account.orcid:
+        claims["orcid"] = account.orcid
+    return claims
+
+
+def _service_claims(client: Client, scopes: set[str]) -> dict[str, Any]:
+    subject = client.service_subject or ""
+    claims: dict[str, Any] = {"sub": subject, "client_id": client.client_id}
+    if scopes & {"profile", "aarc"}:
+        claims["name"] = client.name
+    if scopes & {"voperson_id", "aarc"}:
+        claims["voperson_id"] = subject
+    if scopes & {"eduperson_entitlement", "entitlements"}:
+        claims["eduperson_entitlement"] = list(client.entitlements)
+        if "entitlements" in scopes:
+            claims["entitlements"] = list(client.entitlements)
+    return claims
+
+
+def subject_claims(
+    *, session: Session, settings: Settings, subject: str, scopes: Iterable[str]
+) -> dict[str, Any] | None:
+    """Claims about ``subject`` (an account or a service account) for these scopes.
+
+    None when the subject no longer exists or is suspended: its tokens stop working.
+    """
+    wanted = set(scopes)
+    account = session.scalar(select(Account).where(Account.voperson_id == subject))
+    if account is not None:
+        if account.status != AccountStatus.ACTIVE:
+            return None
+        return _account_claims(session, settings, account, wanted)
+    client = session.scalar(select(Client).where(Client.service_subject == subject))
+    if client is None or client.status != ClientStatus.APPROVED:
+        return None
+    return _service_claims(client, wanted)
