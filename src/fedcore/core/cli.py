@@ -9,6 +9,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
@@ -82,8 +83,22 @@ def serve(
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
     workers: Annotated[int, typer.Option(help="worker processes")] = 1,
+    ssl_certfile: Annotated[
+        Path | None,
+        typer.Option(
+            help="serve HTTPS with this PEM certificate (chain); needs --ssl-keyfile",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
+    ssl_keyfile: Annotated[
+        Path | None,
+        typer.Option(help="PEM private key of --ssl-certfile", exists=True, dir_okay=False),
+    ] = None,
 ) -> None:
     """Run the web app (API, pages, compatibility APIs), migrating the database first."""
+    if (ssl_certfile is None) != (ssl_keyfile is None):
+        fail("--ssl-certfile and --ssl-keyfile go together")
     import uvicorn
 
     from fedcore.migrations import upgrade
@@ -98,6 +113,8 @@ def serve(
         workers=workers,
         log_config=None,
         proxy_headers=True,
+        ssl_certfile=ssl_certfile,
+        ssl_keyfile=ssl_keyfile,
     )
 
 
