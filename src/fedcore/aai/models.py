@@ -136,6 +136,7 @@ class Client(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     decided_by: Mapped[str] = mapped_column(String(255), default="")
+    decision_reason: Mapped[str] = mapped_column(String(1000), default="")
 
 
 class Consent(Base):
