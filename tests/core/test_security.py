@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.orm import Session
 
+from fedcore.core.config import Settings
 from fedcore.core.errors import Forbidden, NotAuthenticated, ValidationFailed
 from fedcore.core.models import ApiToken
 from fedcore.core.security import (
@@ -23,24 +24,24 @@ def test_token_is_stored_hashed_and_authenticates(session: Session) -> None:
     row, raw = create_api_token(session=session, subject="alice@example.org")
     assert raw not in {row.token_hash, row.subject}
     assert session.query(ApiToken).filter_by(token_hash=raw).count() == 0
-    principal = authenticate(session, raw, admin_subject="root@example.org")
+    principal = authenticate(session, raw, Settings(admin_subject="root@example.org"))
     assert principal.subject == "alice@example.org"
     assert not principal.is_admin
-    assert authenticate(session, raw, admin_subject="alice@example.org").is_admin
+    assert authenticate(session, raw, Settings(admin_subject="alice@example.org")).is_admin
 
 
 def test_revoked_expired_and_unknown_tokens_are_refused(session: Session) -> None:
     row, raw = create_api_token(session=session, subject="bob")
     revoke_api_token(session=session, token_id=row.id)
     with pytest.raises(NotAuthenticated):
-        authenticate(session, raw, "")
+        authenticate(session, raw, Settings())
     _, expired = create_api_token(session=session, subject="carol", lifetime=timedelta(seconds=-1))
     with pytest.raises(NotAuthenticated):
-        authenticate(session, expired, "")
+        authenticate(session, expired, Settings())
     with pytest.raises(NotAuthenticated):
-        authenticate(session, "fct_not-a-token", "")
+        authenticate(session, "fct_not-a-token", Settings())
     with pytest.raises(NotAuthenticated):
-        authenticate(session, "eyJhbGciOiJub25lIn0.e30.", "")
+        authenticate(session, "eyJhbGciOiJub25lIn0.e30.", Settings())
 
 
 @pytest.mark.parametrize("subject", ["", "two words", "x" * 256])

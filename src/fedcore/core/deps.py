@@ -64,7 +64,7 @@ def _resolve_principal(request: Request, session: Session) -> Principal:
     if header:
         scheme, _, token = header.partition(" ")
         if scheme.lower() == "bearer" and token.strip():
-            return authenticate(session, token.strip(), settings.admin_subject)
+            return authenticate(session, token.strip(), settings)
     if settings.client_dn_header:
         dn = request.headers.get(settings.client_dn_header, "").strip()
         if dn and dn != "(null)":

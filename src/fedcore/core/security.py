@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from fedcore.core.config import Settings
 from fedcore.core.db import utcnow
 from fedcore.core.errors import Forbidden, NotAuthenticated, ValidationFailed
 from fedcore.core.models import ApiToken
@@ -43,8 +44,8 @@ class Principal:
 
 ANONYMOUS = Principal(subject="")
 
-Verifier = Callable[[Session, str, str], Principal | None]
-"""(session, raw token, configured admin subject) -> Principal, or None if not this kind."""
+Verifier = Callable[[Session, str, Settings], Principal | None]
+"""(session, raw token, settings) -> Principal, or None if the token is not of this kind."""
 
 _verifiers: list[Verifier] = []
 
@@ -85,13 +86,13 @@ def _valid_token(row: ApiToken | None, now: datetime) -> bool:
     )
 
 
-def api_token_verifier(session: Session, raw: str, admin_subject: str) -> Principal | None:
+def api_token_verifier(session: Session, raw: str, settings: Settings) -> Principal | None:
     if not raw.startswith(TOKEN_PREFIX):
         return None
     row = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(raw)))
     if row is None or not _valid_token(row, utcnow()):
         raise NotAuthenticated("the token is unknown, expired or revoked")
-    return principal_for(row.subject, admin_subject, token_id=row.id)
+    return principal_for(row.subject, settings.admin_subject, token_id=row.id)
 
 
 def principal_for(subject: str, admin_subject: str, *, token_id: int | None = None) -> Principal:
@@ -102,10 +103,10 @@ def principal_for(subject: str, admin_subject: str, *, token_id: int | None = No
     )
 
 
-def authenticate(session: Session, raw: str, admin_subject: str) -> Principal:
+def authenticate(session: Session, raw: str, settings: Settings) -> Principal:
     """Resolve a bearer token through the verifier chain; unknown kinds are refused."""
     for verifier in [*_verifiers, api_token_verifier]:
-        principal = verifier(session, raw, admin_subject)
+        principal = verifier(session, raw, settings)
         if principal is not None:
             return principal
     raise NotAuthenticated("the bearer token is not one this server issued")

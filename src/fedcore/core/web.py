@@ -7,6 +7,7 @@ import time
 import uuid
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from fastapi import Depends, FastAPI, Form, Request
 from fastapi.exceptions import RequestValidationError
@@ -21,7 +22,7 @@ from fedcore.core.db import make_engine, make_sessionmaker
 from fedcore.core.deps import CsrfChecked, CurrentPrincipal, DbSession, get_principal
 from fedcore.core.errors import FedcoreError, NotAuthenticated
 from fedcore.core.logging import configure_logging, get_logger
-from fedcore.core.security import authenticate, revoke_api_token
+from fedcore.core.security import authenticate, register_verifier, revoke_api_token
 from fedcore.core.templating import NavEntry, register_subsystem, render
 
 log = get_logger("fedcore.web")
@@ -46,12 +47,23 @@ def _field_name(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or "request"
 
 
+def _bearer_challenge(request: Request, exc: NotAuthenticated) -> str:
+    """RFC 6750 §3: ``invalid_token`` when a bearer token was presented and refused."""
+    if request.headers.get("authorization", "").lower().startswith("bearer "):
+        description = exc.detail.replace('"', "'")
+        return f'Bearer realm="fedcore", error="invalid_token", error_description="{description}"'
+    return 'Bearer realm="fedcore"'
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(FedcoreError)
     async def fedcore_error(request: Request, exc: FedcoreError) -> Response:
         if isinstance(exc, NotAuthenticated) and _wants_html(request):
             return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
-        return _problem(request, exc.status, exc.problem(request.url.path))
+        response = _problem(request, exc.status, exc.problem(request.url.path))
+        if isinstance(exc, NotAuthenticated):
+            response.headers["WWW-Authenticate"] = _bearer_challenge(request, exc)
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
@@ -110,7 +122,7 @@ def _core_pages(app: FastAPI) -> None:
     ) -> Response:
         settings: Settings = request.app.state.settings
         try:
-            principal = authenticate(session, token.strip(), settings.admin_subject)
+            principal = authenticate(session, token.strip(), settings)
         except NotAuthenticated as exc:
             request.state.principal = None
             return render(
@@ -139,7 +151,9 @@ def _safe_next(target: str) -> str:
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
+    from fedcore.aai import endpoints as aai_endpoints
     from fedcore.aai import views as aai_views
+    from fedcore.aai.service.principals import access_token_verifier
     from fedcore.registry import api as registry_api
     from fedcore.registry import views as registry_views
     from fedcore.registry.compat import gocdbpi, gocdbpi_write
@@ -191,6 +205,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(registry_api.router, prefix="/api/registry", tags=["registry"])
     app.include_router(registry_views.router, prefix="/registry", include_in_schema=False)
     app.include_router(aai_views.router, prefix="/aai", include_in_schema=False)
+    app.include_router(aai_endpoints.router, prefix=urlsplit(settings.effective_issuer).path)
+    register_verifier(access_token_verifier)
     app.include_router(gocdbpi.router, prefix="/gocdbpi", tags=["GOCDB PI"])
     app.include_router(gocdbpi_write.router, prefix="/gocdbpi", tags=["GOCDB PI"])
     return app

@@ -1,8 +1,162 @@
-"""The OpenID provider's protocol routes, relative to the issuer: Starlette requests in, Authlib
-(``aai/oidc``) in a worker thread, Starlette responses out."""
+"""The OpenID provider's protocol routes, relative to the issuer: discovery, JWKS, token, device
+authorization, userinfo, introspection and revocation. Each builds a framework-free
+:class:`ProtocolRequest`, lets the Authlib provider (``aai/oidc``) answer in the request's
+transaction, and returns its :class:`ProtocolResponse` as an HTTP response.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse, Response
+
+from fedcore.aai.oidc import endpoints
+from fedcore.aai.oidc.server import ProtocolRequest, ProtocolResponse, Provider
+from fedcore.aai.service import claims, keys, tokens
+from fedcore.core.deps import DbSession, get_settings_dep
+from fedcore.core.ratelimit import failure_limiter
 
 router = APIRouter()
+
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+async def protocol_request(request: Request) -> ProtocolRequest:
+    form: list[tuple[str, str]] = []
+    if request.method == "POST":
+        data = await request.form()
+        form = [(key, value) for key, value in data.multi_items() if isinstance(value, str)]
+    settings = get_settings_dep(request)
+    uri = settings.effective_issuer + request.url.path
+    if request.url.query:
+        uri += "?" + request.url.query
+    return ProtocolRequest(
+        request.method,
+        uri,
+        headers=request.headers,
+        query=list(request.query_params.multi_items()),
+        form=form,
+    )
+
+
+Protocol = Annotated[ProtocolRequest, Depends(protocol_request)]
+
+
+def as_response(result: ProtocolResponse) -> Response:
+    body = result.body
+    content = json.dumps(body) if isinstance(body, (dict, list)) else (body or "")
+    headers = {**NO_STORE, **dict(result.headers)}
+    return Response(content, status_code=result.status, headers=headers)
+
+
+def _client_key(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _limited(request: Request, name: str, result: ProtocolResponse) -> Response:
+    """Count failed client requests per address; refuse with 429 past the limit."""
+    limiter = failure_limiter(name)
+    key = _client_key(request)
+    if result.status in {400, 401} and limiter.fail(key):
+        retry = limiter.retry_after(key)
+        return JSONResponse(
+            {"error": "slow_down", "error_description": "too many failed requests"},
+            status_code=429,
+            headers={**NO_STORE, "Retry-After": str(retry)},
+        )
+    return as_response(result)
+
+
+def _refuse_if_limited(request: Request, name: str) -> Response | None:
+    limiter = failure_limiter(name)
+    key = _client_key(request)
+    if limiter.blocked(key):
+        return JSONResponse(
+            {"error": "slow_down", "error_description": "too many failed requests"},
+            status_code=429,
+            headers={**NO_STORE, "Retry-After": str(limiter.retry_after(key))},
+        )
+    return None
+
+
+@router.get("/.well-known/openid-configuration", include_in_schema=False)
+@router.get("/.well-known/oauth-authorization-server", include_in_schema=False)
+def discovery(request: Request) -> JSONResponse:
+    return JSONResponse(
+        endpoints.discovery_document(get_settings_dep(request)),
+        headers={"Cache-Control": "public, max-age=300"},
+    )
+
+
+@router.get("/oidc/jwks", tags=["OpenID provider"])
+def jwks(request: Request, session: DbSession) -> JSONResponse:
+    document = keys.public_jwks(session=session, settings=get_settings_dep(request))
+    return JSONResponse(
+        document,
+        media_type="application/jwk-set+json",
+        headers={"Cache-Control": "public, max-age=300"},
+    )
+
+
+@router.post("/oidc/token", tags=["OpenID provider"])
+def token(request: Request, session: DbSession, protocol: Protocol) -> Response:
+    if (refused := _refuse_if_limited(request, "token")) is not None:
+        return refused
+    provider = Provider(session=session, settings=get_settings_dep(request))
+    return _limited(request, "token", provider.create_token_response(protocol))
+
+
+@router.post("/oidc/device", tags=["OpenID provider"])
+def device_authorization(request: Request, session: DbSession, protocol: Protocol) -> Response:
+    if (refused := _refuse_if_limited(request, "token")) is not None:
+        return refused
+    provider = Provider(session=session, settings=get_settings_dep(request))
+    result = provider.create_endpoint_response("device_authorization", protocol)
+    return _limited(request, "token", result)
+
+
+@router.post("/oidc/revoke", tags=["OpenID provider"])
+def revoke(request: Request, session: DbSession, protocol: Protocol) -> Response:
+    provider = Provider(session=session, settings=get_settings_dep(request))
+    return as_response(provider.create_endpoint_response("revocation", protocol))
+
+
+@router.post("/oidc/introspect", tags=["OpenID provider"])
+def introspect(request: Request, session: DbSession, protocol: Protocol) -> Response:
+    if (refused := _refuse_if_limited(request, "token")) is not None:
+        return refused
+    provider = Provider(session=session, settings=get_settings_dep(request))
+    return _limited(request, "token", provider.create_endpoint_response("introspection", protocol))
+
+
+def _bearer_error(status: int, error: str, description: str) -> JSONResponse:
+    challenge = f'Bearer error="{error}", error_description="{description}"'
+    return JSONResponse(
+        {"error": error, "error_description": description},
+        status_code=status,
+        headers={**NO_STORE, "WWW-Authenticate": challenge},
+    )
+
+
+@router.api_route("/oidc/userinfo", methods=["GET", "POST"], tags=["OpenID provider"])
+def userinfo(request: Request, session: DbSession, protocol: Protocol) -> Response:
+    """OpenID Connect UserInfo: the current claims of the token's subject, per granted scope."""
+    settings = get_settings_dep(request)
+    scheme, _, raw = request.headers.get("authorization", "").partition(" ")
+    raw = raw.strip() if scheme.lower() == "bearer" else protocol.form.get("access_token", "")
+    if not raw:
+        return _bearer_error(401, "invalid_request", "a bearer access token is required")
+    try:
+        info = tokens.verify_access_token(session=session, settings=settings, token=raw)
+    except tokens.TokenRefused as exc:
+        return _bearer_error(401, "invalid_token", str(exc))
+    if "openid" not in info.scopes:
+        return _bearer_error(403, "insufficient_scope", "the token was not granted openid")
+    current: dict[str, Any] | None = claims.subject_claims(
+        session=session, settings=settings, subject=info.subject, scopes=info.scopes
+    )
+    if current is None:
+        return _bearer_error(401, "invalid_token", "the subject is suspended or gone")
+    return JSONResponse(current, headers=NO_STORE)
