@@ -1,7 +1,261 @@
-"""``fedcore aai ...`` commands: signing keys, clients and service accounts, accounts."""
+"""``fedcore aai ...`` commands: signing keys, clients and service accounts, accounts.
+
+Client commands run as the configured operator (``FEDCORE_ADMIN_SUBJECT``), so a client created
+here is approved at once. Commands that create a client or a secret print the client as one JSON
+object on the last line of standard output (the secret is shown only then); bad input ends the
+command with one ``error:`` line on standard error and exit code 2, having changed nothing.
+"""
 
 from __future__ import annotations
 
+import json
+from datetime import datetime
+from typing import Annotated, Any
+
 import typer
 
+from fedcore.aai.enums import GRANT_ALIASES, ClientStatus
+from fedcore.aai.models import Client
+from fedcore.aai.schemas import ClientCreate, ClientRead, grant_choices
+from fedcore.aai.service import clients, keys
+from fedcore.core.cli import cli_session, fail
+from fedcore.core.config import Settings, get_settings
+from fedcore.core.db import isoformat_z
+from fedcore.core.security import Principal, principal_for
+
 app = typer.Typer(help="Federated AAI (OpenID provider).", no_args_is_help=True)
+client_app = typer.Typer(help="OIDC clients and service accounts.", no_args_is_help=True)
+keys_app = typer.Typer(help="Signing keys of the OpenID provider.", no_args_is_help=True)
+app.add_typer(client_app, name="client")
+app.add_typer(keys_app, name="keys")
+
+SHORT_GRANTS = {grant.value: alias for alias, grant in GRANT_ALIASES.items()}
+
+ClientId = Annotated[str, typer.Argument(metavar="CLIENT_ID", help="the client's client_id")]
+Reason = Annotated[str, typer.Option(help="why; shown to the client's owner")]
+
+
+def _operator(settings: Settings) -> Principal:
+    if not settings.admin_subject:
+        fail("FEDCORE_ADMIN_SUBJECT is not set: client commands run as the configured operator")
+    return principal_for(settings.admin_subject, settings.admin_subject)
+
+
+def client_document(client: Client, secret: str | None = None) -> dict[str, Any]:
+    """The client as JSON (``ClientRead``), with the secret right after the id when given."""
+    document = ClientRead.model_validate(client).model_dump(mode="json", exclude_none=True)
+    if secret is None:
+        return document
+    return {"client_id": client.client_id, "client_secret": secret, **document}
+
+
+def _table(header: list[str], rows: list[list[str]]) -> None:
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        typer.echo(
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        )
+
+
+def _time(value: datetime | None) -> str:
+    return isoformat_z(value) if value else "-"
+
+
+@client_app.command("create")
+def client_create(
+    name: Annotated[str, typer.Option(help="what people see on the consent screen")] = "",
+    grant: Annotated[
+        list[str] | None,
+        typer.Option(help=f"a grant type, repeated for more: {grant_choices()}"),
+    ] = None,
+    public: Annotated[
+        bool, typer.Option("--public", help="no secret (a command-line or browser app)")
+    ] = False,
+    redirect_uri: Annotated[
+        list[str] | None, typer.Option(help="https, or http on a loopback host; repeatable")
+    ] = None,
+    post_logout_redirect_uri: Annotated[
+        list[str] | None, typer.Option(help="where logout may return to; repeatable")
+    ] = None,
+    scope: Annotated[
+        str | None, typer.Option(help='scopes the client may ask for, e.g. "openid profile"')
+    ] = None,
+    no_pkce: Annotated[
+        bool, typer.Option("--no-pkce", help="do not require PKCE (confidential clients only)")
+    ] = False,
+    description: Annotated[str, typer.Option(help="what the client is")] = "",
+) -> None:
+    """Create an approved client; prints it as one JSON object on the last line, with the
+    client_secret of a confidential client (shown only this once)."""
+    settings = get_settings()
+    operator = _operator(settings)
+    fields: dict[str, Any] = {
+        "name": name,
+        "description": description,
+        "public": public,
+        "grant_types": grant or [],
+        "pkce_required": not no_pkce,
+        "redirect_uris": redirect_uri or [],
+        "post_logout_redirect_uris": post_logout_redirect_uri or [],
+    }
+    if scope is not None:
+        fields["scopes"] = scope
+    with cli_session(settings) as session:
+        client, secret = clients.register_client(
+            session=session, settings=settings, actor=operator, data=ClientCreate(**fields)
+        )
+        document = client_document(client, secret)
+    typer.echo(json.dumps(document))
+
+
+@client_app.command("list")
+def client_list(
+    status: Annotated[
+        str | None, typer.Option(help="only clients with this status: " + ", ".join(ClientStatus))
+    ] = None,
+) -> None:
+    """Every client, pending first."""
+    settings = get_settings()
+    operator = _operator(settings)
+    if status is not None and status not in ClientStatus.__members__.values():
+        fail(f"status: {status!r} is not a client status; use {', '.join(ClientStatus)}")
+    with cli_session(settings) as session:
+        rows = [
+            [
+                c.client_id,
+                c.status,
+                "public" if c.public else "confidential",
+                ",".join(SHORT_GRANTS.get(g, g) for g in c.grant_types),
+                c.name,
+                c.owner_subject,
+            ]
+            for c in clients.list_clients(
+                session=session,
+                actor=operator,
+                status=ClientStatus(status) if status is not None else None,
+            )
+        ]
+    _table(["CLIENT_ID", "STATUS", "TYPE", "GRANTS", "NAME", "OWNER"], rows)
+
+
+@client_app.command("show")
+def client_show(client_id: ClientId) -> None:
+    """The client as JSON (never its secret)."""
+    settings = get_settings()
+    operator = _operator(settings)
+    with cli_session(settings) as session:
+        client = clients.show_client(session=session, actor=operator, client_id=client_id)
+        document = client_document(client)
+    typer.echo(json.dumps(document, indent=2))
+
+
+def _decide(client_id: str, status: ClientStatus, reason: str) -> None:
+    settings = get_settings()
+    operator = _operator(settings)
+    with cli_session(settings) as session:
+        clients.decide_client(
+            session=session, actor=operator, client_id=client_id, status=status, reason=reason
+        )
+    typer.echo(f"client {client_id} {status}")
+
+
+@client_app.command("approve")
+def client_approve(client_id: ClientId, reason: Reason = "") -> None:
+    """Approve a pending, rejected or suspended client: it may use the provider."""
+    _decide(client_id, ClientStatus.APPROVED, reason)
+
+
+@client_app.command("reject")
+def client_reject(client_id: ClientId, reason: Reason = "") -> None:
+    """Reject a pending client."""
+    _decide(client_id, ClientStatus.REJECTED, reason)
+
+
+@client_app.command("suspend")
+def client_suspend(client_id: ClientId, reason: Reason = "") -> None:
+    """Suspend an approved client: its tokens' grants are revoked and it gets no new ones."""
+    _decide(client_id, ClientStatus.SUSPENDED, reason)
+
+
+@client_app.command("rotate-secret")
+def client_rotate_secret(client_id: ClientId) -> None:
+    """A new secret for a confidential client (the old one stops working); prints the client
+    as one JSON object on the last line, with the new client_secret."""
+    settings = get_settings()
+    operator = _operator(settings)
+    with cli_session(settings) as session:
+        client, secret = clients.rotate_client_secret(
+            session=session, actor=operator, client_id=client_id
+        )
+        document = client_document(client, secret)
+    typer.echo(json.dumps(document))
+
+
+@client_app.command("delete")
+def client_delete(client_id: ClientId) -> None:
+    """Delete a client, its consents and its grants."""
+    settings = get_settings()
+    operator = _operator(settings)
+    with cli_session(settings) as session:
+        clients.delete_client(session=session, actor=operator, client_id=client_id)
+    typer.echo(f"client {client_id} deleted")
+
+
+@client_app.command("entitlements")
+def client_entitlements(
+    client_id: ClientId,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="an entitlement URN, repeated for more; replaces the list"),
+    ] = None,
+    clear: Annotated[bool, typer.Option("--clear", help="remove every entitlement")] = False,
+) -> None:
+    """Show a service account's entitlements, or replace them (--set) or remove them (--clear);
+    prints the entitlements it holds, one per line."""
+    settings = get_settings()
+    operator = _operator(settings)
+    if set_ and clear:
+        fail("entitlements: give --set or --clear, not both")
+    with cli_session(settings) as session:
+        if set_ or clear:
+            client = clients.set_service_entitlements(
+                session=session, actor=operator, client_id=client_id, entitlements=set_ or []
+            )
+        else:
+            client = clients.show_client(session=session, actor=operator, client_id=client_id)
+        held = list(client.entitlements)
+    for entitlement in held:
+        typer.echo(entitlement)
+
+
+@keys_app.command("rotate")
+def keys_rotate(
+    alg: Annotated[
+        str | None, typer.Option(help="RS256 or ES256; default: FEDCORE_SIGNING_ALG")
+    ] = None,
+) -> None:
+    """Publish a new signing key; it signs after FEDCORE_KEY_PUBLISH_LEAD seconds, and the
+    current key stays published until every token it signed has expired."""
+    settings = get_settings()
+    with cli_session(settings) as session:
+        key = keys.rotate_keys(session=session, settings=settings, alg=alg)
+        line = f"key {key.kid} ({key.alg}) published, signs from {isoformat_z(key.active_from)}"
+    typer.echo(line)
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """Every signing key in the database, oldest first."""
+    with cli_session() as session:
+        rows = [
+            [
+                k.kid,
+                k.alg,
+                _time(k.created_at),
+                _time(k.active_from),
+                _time(k.retired_at),
+                _time(k.expires_at),
+            ]
+            for k in keys.list_keys(session=session)
+        ]
+    _table(["KID", "ALG", "CREATED", "ACTIVE_FROM", "RETIRED_AT", "EXPIRES_AT"], rows)
