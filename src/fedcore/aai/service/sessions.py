@@ -1,0 +1,112 @@
+"""Sign-in sessions at the provider (:class:`LoginSession`): one per browser sign-in, with the
+time and methods of authentication (``auth_time``, ``amr`` as in RFC 8176) that ID tokens
+report. A session lives 12 hours; ending it (sign-out, the account page, a password reset)
+is final. Its id is a 256-bit random string: pages keep it in the signed session cookie and
+show other sessions only by :func:`session_handle`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from fedcore.aai.enums import AccountStatus
+from fedcore.aai.models import Account, LoginSession
+from fedcore.core.db import utcnow
+
+LIFETIME = timedelta(hours=12)
+SEEN_RESOLUTION = timedelta(minutes=1)
+"""``last_seen_at`` is written at most once a minute per session (reads stay reads)."""
+
+
+def start_login_session(
+    *,
+    session: Session,
+    account: Account,
+    amr: list[str],
+    identity_issuer: str = "local",
+    user_agent: str = "",
+    ip_address: str = "",
+) -> LoginSession:
+    now = utcnow()
+    login = LoginSession(
+        id=secrets.token_urlsafe(32),
+        account_id=account.id,
+        auth_time=now,
+        amr=list(amr),
+        identity_issuer=identity_issuer,
+        user_agent=user_agent[:500],
+        ip_address=ip_address[:64],
+        created_at=now,
+        last_seen_at=now,
+        expires_at=now + LIFETIME,
+    )
+    session.add(login)
+    account.last_login_at = now
+    session.flush()
+    return login
+
+
+def get_login_session(*, session: Session, sid: str) -> LoginSession | None:
+    """The live session with this id: None when unknown, ended, expired, or its account is
+    suspended."""
+    login = session.get(LoginSession, sid)
+    now = utcnow()
+    if login is None or login.ended_at is not None or login.expires_at <= now:
+        return None
+    account = session.get(Account, login.account_id)
+    if account is None or account.status != AccountStatus.ACTIVE:
+        return None
+    if now - login.last_seen_at >= SEEN_RESOLUTION:
+        login.last_seen_at = now
+        session.flush()
+    return login
+
+
+def end_login_session(*, session: Session, sid: str) -> None:
+    login = session.get(LoginSession, sid)
+    if login is not None and login.ended_at is None:
+        login.ended_at = utcnow()
+        session.flush()
+
+
+def list_login_sessions(*, session: Session, account: Account) -> list[LoginSession]:
+    """The account's live sessions, most recently used first."""
+    return list(
+        session.scalars(
+            select(LoginSession)
+            .where(LoginSession.account_id == account.id)
+            .where(LoginSession.ended_at.is_(None))
+            .where(LoginSession.expires_at > utcnow())
+            .order_by(LoginSession.last_seen_at.desc(), LoginSession.created_at.desc())
+        )
+    )
+
+
+def end_other_sessions(*, session: Session, account: Account, keep: str | None = None) -> int:
+    """End every live session of the account except ``keep``; how many were ended."""
+    ended = 0
+    for login in list_login_sessions(session=session, account=account):
+        if login.id != keep:
+            login.ended_at = utcnow()
+            ended += 1
+    session.flush()
+    return ended
+
+
+def session_handle(login: LoginSession) -> str:
+    """A name for a session that pages may show and post (it does not let anyone use it)."""
+    return hashlib.sha256(login.id.encode()).hexdigest()[:16]
+
+
+def end_session_by_handle(*, session: Session, account: Account, handle: str) -> bool:
+    """End the account's live session with this handle; False when there is none."""
+    for login in list_login_sessions(session=session, account=account):
+        if secrets.compare_digest(session_handle(login), handle):
+            end_login_session(session=session, sid=login.id)
+            return True
+    return False
