@@ -196,20 +196,6 @@ class FedcoreServer:
             engine.dispose()
 
 
-def _create_missing_tables(url: str) -> None:
-    """Bootstrap until the migrations create the aai_* tables: create what they lack."""
-    import fedcore.aai.models
-    import fedcore.core.models
-    import fedcore.registry.models  # noqa: F401
-    from fedcore.core.db import Base, make_engine
-
-    engine = make_engine(url)
-    try:
-        Base.metadata.create_all(engine)
-    finally:
-        engine.dispose()
-
-
 def postgres_database(cluster_url: str, name: str) -> str:
     """Create database NAME (dropped first if there) in the cluster of CLUSTER_URL; its URL."""
     import psycopg
@@ -238,7 +224,6 @@ def running_server(
         settings=settings or {},
     )
     server.cli("db", "upgrade")
-    _create_missing_tables(server.database_url)
     log = root / "server.log"
     with log.open("wb") as output:
         process = subprocess.Popen(
