@@ -12,6 +12,9 @@ from pathlib import Path
 
 from fastapi import APIRouter
 
+from fedcore.aai.views import clients
+
 TEMPLATES = Path(__file__).parent.parent / "templates"
 
 router = APIRouter()
+router.include_router(clients.router)
