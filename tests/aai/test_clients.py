@@ -156,9 +156,11 @@ def test_a_public_client_has_no_secret(session: Session, settings: Settings) -> 
         clients.rotate_client_secret(session=session, actor=ALICE, client_id=client.client_id)
 
 
-def test_anonymous_cannot_register(session: Session, settings: Settings) -> None:
+def test_anonymous_cannot_register_or_list(session: Session, settings: Settings) -> None:
     with pytest.raises(NotAuthenticated):
         register(session, settings, ANONYMOUS, **WEB_APP)
+    with pytest.raises(NotAuthenticated):
+        clients.list_clients(session=session, actor=ANONYMOUS)
 
 
 def test_service_subject_is_minted_once(session: Session, settings: Settings) -> None:

@@ -8,7 +8,8 @@ A client secret is shown in the response to the registration or rotation that ma
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
@@ -34,6 +35,8 @@ from fedcore.core.security import Principal
 from fedcore.core.templating import flash, render
 
 router = APIRouter()
+
+T = TypeVar("T")
 
 Errors = dict[str, str]
 
@@ -77,7 +80,7 @@ def _validation_errors(exc: ValidationError) -> Errors:
     return errors
 
 
-def _attempt(session: Session, action: Any) -> tuple[Any, Errors, int]:
+def _attempt(session: Session, action: Callable[[], T]) -> tuple[T | None, Errors, int]:
     """Run a change in a savepoint: its result, or the errors by field and an HTTP status with
     nothing changed. Who-may-not errors go on to the error page (or the sign-in page)."""
     try:
