@@ -228,7 +228,8 @@ def test_unknown_wrong_and_locked_get_the_same_answer(session: Session, settings
         accounts.authenticate_password(session=session, email=account.email, password=PASSWORD)
         is account
     )
-    assert (row.failed_attempts, row.locked_until) == (0, None)
+    assert row.failed_attempts == 0
+    assert row.locked_until is None
 
 
 def test_suspended_account_cannot_sign_in(session: Session, settings: Settings) -> None:
@@ -328,12 +329,7 @@ def test_disable_totp_needs_a_current_code(session: Session, settings: Settings)
 def test_reset_request_is_silent_for_unknown_addresses(
     session: Session, settings: Settings
 ) -> None:
-    assert (
-        accounts.request_password_reset(
-            session=session, settings=settings, email="nobody@example.org"
-        )
-        is None
-    )
+    accounts.request_password_reset(session=session, settings=settings, email="nobody@example.org")
     assert session.query(MailMessage).count() == 0
     with pytest.raises(ValidationFailed) as caught:
         accounts.request_password_reset(session=session, settings=settings, email="nonsense")
@@ -402,7 +398,7 @@ def test_profile_update_validates_everything_first(session: Session, settings: S
 
     weak = rsa.generate_private_key(public_exponent=65537, key_size=1024)  # noqa: S505
     weak_rsa = openssh(weak.public_key())
-    bad = [
+    bad: list[tuple[dict[str, object], str, str]] = [
         ({"orcid": "https://orcid.org/0000-0002-1825-0098"}, "orcid", "check character"),
         ({"orcid": "orcid:0000-0002-1825-0097"}, "orcid", "ORCID iD"),
         ({"ssh_public_keys": [ed, "ssh-ed25519 AAAAnotbase64"]}, "ssh_public_keys", "key 2"),
@@ -422,7 +418,11 @@ def test_profile_update_validates_everything_first(session: Session, settings: S
             **changes,
         }
         with pytest.raises(ValidationFailed) as caught:
-            profile.update_profile(session=session, account=account, **values)  # type: ignore[arg-type]
+            profile.update_profile(
+                session=session,
+                account=account,
+                **values,  # type: ignore[arg-type]
+            )
         assert caught.value.field == field
         assert reason in caught.value.detail
         assert (account.name, account.preferred_username) == ("Augusta Ada King", "ada")

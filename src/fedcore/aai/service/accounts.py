@@ -63,10 +63,11 @@ SIGN_IN_REFUSED = (
     "reset your password)."
 )
 
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _EMAIL = re.compile(
-    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@(?=.{1,253}$)"
-    r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+    rf"^[A-Za-z0-9.!#$%&'*+/=?^_`{{|}}~-]{{1,64}}@(?=.{{1,253}}$){_LABEL}(?:\.{_LABEL})+$"
 )
+"""An address with a dot-atom local part and a domain of at least two DNS labels."""
 
 _hasher = PasswordHasher()
 

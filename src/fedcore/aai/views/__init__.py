@@ -12,9 +12,12 @@ from pathlib import Path
 
 from fastapi import APIRouter
 
+from fedcore.aai.views import accounts
+
 from fedcore.aai.views import clients
 
 TEMPLATES = Path(__file__).parent.parent / "templates"
 
 router = APIRouter()
+router.include_router(accounts.router)
 router.include_router(clients.router)

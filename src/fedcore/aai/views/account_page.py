@@ -1,0 +1,229 @@
+"""The account page ``/aai/account``: profile, the policy, identities, sign-in sessions (end one
+or all others), the TOTP second factor (set up with a code, turn off with a code) and the token
+grants issued to clients (revoke). Every change needs the browser's sign-in session; without one
+the browser goes to the sign-in page and comes back.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, Request
+from sqlalchemy.orm import Session
+from starlette.responses import RedirectResponse, Response
+
+from fedcore.aai.models import Account, LoginSession
+from fedcore.aai.service import accounts, clients, profile, sessions, tokens
+from fedcore.aai.views.session import current_login_session
+from fedcore.core.deps import CsrfChecked, DbSession
+from fedcore.core.errors import FedcoreError, NotFound
+from fedcore.core.templating import flash, render
+
+router = APIRouter()
+
+ACCOUNT = "/aai/account"
+
+
+def _redirect(path: str) -> RedirectResponse:
+    return RedirectResponse(path, status_code=303)
+
+
+def _sign_in_first() -> RedirectResponse:
+    return _redirect(f"/aai/login?{urlencode({'next': ACCOUNT})}")
+
+
+def _signed_in(request: Request, session: Session) -> tuple[LoginSession, Account] | None:
+    login = current_login_session(request, session)
+    if login is None:
+        return None
+    account = accounts.get_account(session=session, account_id=login.account_id)
+    return (login, account) if account is not None else None
+
+
+def _page(
+    request: Request,
+    session: Session,
+    login: LoginSession,
+    account: Account,
+    *,
+    errors: dict[str, str] | None = None,
+    values: dict[str, Any] | None = None,
+    status_code: int = 200,
+) -> Response:
+    settings = request.app.state.settings
+    credential = accounts.get_local_credential(session=session, account=account)
+    pending_totp = None
+    if credential and credential.totp_secret and credential.totp_enabled_at is None:
+        pending_totp = {"secret": credential.totp_secret, "uri": accounts.totp_uri(credential)}
+    grants = tokens.list_grants(session=session, account=account)
+    client_names = {}
+    for grant in grants:
+        client = clients.find_client(session=session, client_id=grant.client_id)
+        client_names[grant.client_id] = client.name if client else grant.client_id
+    return render(
+        request,
+        "aai/account.html",
+        status_code=status_code,
+        account=account,
+        credential=credential,
+        pending_totp=pending_totp,
+        identities=accounts.list_identities(session=session, account=account),
+        login_sessions=sessions.list_login_sessions(session=session, account=account),
+        current_sid=login.id,
+        handle=sessions.session_handle,
+        fingerprint=profile.ssh_key_fingerprint,
+        grants=grants,
+        client_names=client_names,
+        aup_outdated=profile.aup_outdated(settings=settings, account=account),
+        aup_url=settings.aup_url,
+        errors=errors or {},
+        values=values
+        or {
+            "given_name": account.given_name,
+            "family_name": account.family_name,
+            "preferred_username": account.preferred_username,
+            "orcid": account.orcid,
+            "ssh_public_keys": "\n".join(account.ssh_public_keys),
+        },
+    )
+
+
+@router.get("/account")
+def account_page(request: Request, session: DbSession) -> Response:
+    if (signed_in := _signed_in(request, session)) is None:
+        return _sign_in_first()
+    return _page(request, session, *signed_in)
+
+
+@router.post("/account/profile")
+def update_profile(
+    request: Request,
+    session: DbSession,
+    _csrf: CsrfChecked,
+    given_name: Annotated[str, Form()] = "",
+    family_name: Annotated[str, Form()] = "",
+    preferred_username: Annotated[str, Form()] = "",
+    orcid: Annotated[str, Form()] = "",
+    ssh_public_keys: Annotated[str, Form()] = "",
+) -> Response:
+    if (signed_in := _signed_in(request, session)) is None:
+        return _sign_in_first()
+    login, account = signed_in
+    values = {
+        "given_name": given_name,
+        "family_name": family_name,
+        "preferred_username": preferred_username,
+        "orcid": orcid,
+        "ssh_public_keys": ssh_public_keys,
+    }
+    try:
+        profile.update_profile(
+            session=session,
+            account=account,
+            given_name=given_name,
+            family_name=family_name,
+            preferred_username=preferred_username,
+            orcid=orcid,
+            ssh_public_keys=ssh_public_keys.splitlines(),
+        )
+    except FedcoreError as exc:
+        return _page(
+            request,
+            session,
+            login,
+            account,
+            errors={exc.field or "form": exc.detail},
+            values=values,
+            status_code=exc.status,
+        )
+    flash(request, "Your profile is saved.")
+    return _redirect(ACCOUNT)
+
+
+@router.post("/account/sessions/end")
+def end_session(
+    request: Request,
+    session: DbSession,
+    _csrf: CsrfChecked,
+    handle: Annotated[str, Form()] = "",
+) -> Response:
+    if (signed_in := _signed_in(request, session)) is None:
+        return _sign_in_first()
+    _, account = signed_in
+    if not sessions.end_session_by_handle(session=session, account=account, handle=handle):
+        raise NotFound("no such sign-in session of yours (it may have ended already)")
+    flash(request, "The sign-in session is ended.")
+    return _redirect(ACCOUNT)
+
+
+@router.post("/account/sessions/end-others")
+def end_other_sessions(request: Request, session: DbSession, _csrf: CsrfChecked) -> Response:
+    if (signed_in := _signed_in(request, session)) is None:
+        return _sign_in_first()
+    login, account = signed_in
+    ended = sessions.end_other_sessions(session=session, account=account, keep=login.id)
+    flash(request, f"{ended} other sign-in session{'' if ended == 1 else 's'} ended.")
+    return _redirect(ACCOUNT)
+
+
+@router.post("/account/totp")
+def begin_totp(request: Request, session: DbSession, _csrf: CsrfChecked) -> Response:
+    if (signed_in := _signed_in(request, session)) is None:
+        return _sign_in_first()
+    login, account = signed_in
+    try:
+        accounts.begin_totp(session=session, account=account)
+    except FedcoreError as exc:
+        return _page(
+            request, session, login, account, errors={"totp": exc.detail}, status_code=exc.status
+        )
+    return _redirect(f"{ACCOUNT}#totp")
+
+
+def _totp_change(request: Request, session: Session, code: str, turn_on: bool) -> Response:
+    if (signed_in := _signed_in(request, session)) is None:
+        return _sign_in_first()
+    login, account = signed_in
+    try:
+        if turn_on:
+            accounts.confirm_totp(session=session, account=account, code=code)
+        else:
+            accounts.disable_totp(session=session, account=account, code=code)
+    except FedcoreError as exc:
+        return _page(
+            request, session, login, account, errors={"code": exc.detail}, status_code=exc.status
+        )
+    flash(request, "The second factor is on." if turn_on else "The second factor is off.")
+    return _redirect(f"{ACCOUNT}#totp")
+
+
+@router.post("/account/totp/confirm")
+def confirm_totp(
+    request: Request, session: DbSession, _csrf: CsrfChecked, code: Annotated[str, Form()] = ""
+) -> Response:
+    return _totp_change(request, session, code, turn_on=True)
+
+
+@router.post("/account/totp/disable")
+def disable_totp(
+    request: Request, session: DbSession, _csrf: CsrfChecked, code: Annotated[str, Form()] = ""
+) -> Response:
+    return _totp_change(request, session, code, turn_on=False)
+
+
+@router.post("/account/tokens/revoke")
+def revoke_grant(
+    request: Request,
+    session: DbSession,
+    _csrf: CsrfChecked,
+    grant_id: Annotated[str, Form()] = "",
+) -> Response:
+    if (signed_in := _signed_in(request, session)) is None:
+        return _sign_in_first()
+    _, account = signed_in
+    if grant_id not in {g.id for g in tokens.list_grants(session=session, account=account)}:
+        raise NotFound("no such token grant of yours (it may have been revoked already)")
+    tokens.revoke_grant(session=session, grant_id=grant_id, reason="revoked by the user")
+    flash(request, "The grant is revoked: its access and refresh tokens no longer work.")
+    return _redirect(f"{ACCOUNT}#tokens")

@@ -1,0 +1,55 @@
+"""The browser's sign-in at the provider: the signed session cookie carries the id of a
+:class:`LoginSession` under ``op_sid``. The sign-in pages and the authorization endpoint use
+these helpers, so there is one place that reads, starts and ends it.
+"""
+
+from __future__ import annotations
+
+from fastapi import Request
+from sqlalchemy.orm import Session
+
+from fedcore.aai.models import LoginSession
+from fedcore.aai.service import sessions
+
+SESSION_KEY = "op_sid"
+PENDING_KEY = "aai_pending"
+"""A sign-in waiting for its second factor: ``{"account_id", "next", "since"}``."""
+
+
+def current_login_session(request: Request, session: Session) -> LoginSession | None:
+    """The browser's live sign-in session, or None (and the stale id is forgotten)."""
+    sid = request.session.get(SESSION_KEY)
+    if not isinstance(sid, str):
+        return None
+    login = sessions.get_login_session(session=session, sid=sid)
+    if login is None:
+        request.session.pop(SESSION_KEY, None)
+    return login
+
+
+def begin_browser_session(request: Request, login_session: LoginSession) -> None:
+    """Remember a new sign-in in the cookie; the form token changes with it (a token seen
+    before the sign-in is no good after it) and a pending second-factor step is dropped."""
+    request.session.pop(PENDING_KEY, None)
+    request.session.pop("csrf", None)
+    request.session[SESSION_KEY] = login_session.id
+
+
+def end_browser_session(request: Request, session: Session) -> None:
+    """Sign the browser out: end its sign-in session (for good) and forget it."""
+    sid = request.session.pop(SESSION_KEY, None)
+    request.session.pop(PENDING_KEY, None)
+    if isinstance(sid, str):
+        sessions.end_login_session(session=session, sid=sid)
+
+
+def local_path(target: str) -> str:
+    """``target`` when it is a path on this site, else ``/``: a sign-in never sends the browser
+    to another site (``//host`` and ``/\\host`` are other sites to browsers)."""
+    if (
+        target.startswith("/")
+        and not target.startswith(("//", "/\\"))
+        and all(c.isprintable() and not c.isspace() for c in target)
+    ):
+        return target
+    return "/"
