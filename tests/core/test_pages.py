@@ -33,7 +33,8 @@ def test_sign_in_with_a_token_and_sign_out(client: TestClient, federation: Feder
 
 def test_a_wrong_token_is_named_next_to_the_field(client: TestClient) -> None:
     response = client.post(
-        "/login", data={"token": "fct_wrong", "next": "/registry/", "csrf": csrf_token(client)}
+        "/login/token",
+        data={"token": "fct_wrong", "next": "/registry/", "csrf": csrf_token(client)},
     )
     assert response.status_code == 401
     assert "unknown, expired or revoked" in field_error(response, "token")
@@ -41,7 +42,7 @@ def test_a_wrong_token_is_named_next_to_the_field(client: TestClient) -> None:
 
 
 def test_sign_in_form_needs_its_csrf_token(client: TestClient, federation: Federation) -> None:
-    response = client.post("/login", data={"token": federation.member.token, "next": "/"})
+    response = client.post("/login/token", data={"token": federation.member.token, "next": "/"})
     assert response.status_code == 403
     assert "Sign in</a>" in client.get("/").text
 

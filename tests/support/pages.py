@@ -12,7 +12,7 @@ from tests.registry.factories import Actor
 
 def csrf_token(client: TestClient) -> str:
     """The session's CSRF token, as the login form carries it."""
-    match = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text)
+    match = re.search(r'name="csrf" value="([^"]+)"', client.get("/login/token").text)
     assert match
     return match.group(1)
 
@@ -21,7 +21,9 @@ def sign_in(client: TestClient, actor: Actor) -> str:
     """Sign the client in through the login form; returns the session's CSRF token."""
     csrf = csrf_token(client)
     response = client.post(
-        "/login", data={"token": actor.token, "next": "/", "csrf": csrf}, follow_redirects=False
+        "/login/token",
+        data={"token": actor.token, "next": "/", "csrf": csrf},
+        follow_redirects=False,
     )
     assert response.status_code == 303
     return csrf

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from fedcore.core.config import Settings
 from fedcore.core.db import WRITE_INTENT
-from fedcore.core.errors import Forbidden
+from fedcore.core.errors import Forbidden, NotAuthenticated
 from fedcore.core.security import (
     ANONYMOUS,
     Principal,
@@ -69,9 +69,17 @@ def _resolve_principal(request: Request, session: Session) -> Principal:
         dn = request.headers.get(settings.client_dn_header, "").strip()
         if dn and dn != "(null)":
             return principal_for(dn, settings.admin_subject)
-    token_id = request.session.get("token_id") if "session" in request.scope else None
+    if "session" not in request.scope:
+        return ANONYMOUS
+    token_id = request.session.get("token_id")
     if isinstance(token_id, int):
         return principal_from_token_id(session, token_id, settings.admin_subject)
+    access_token = request.session.get("access_token")
+    if isinstance(access_token, str):
+        try:
+            return authenticate(session, access_token, settings)
+        except NotAuthenticated:
+            request.session.pop("access_token", None)
     return ANONYMOUS
 
 

@@ -108,11 +108,11 @@ def _core_pages(app: FastAPI) -> None:
         session.connection()
         return {"status": "ok"}
 
-    @app.get("/login", include_in_schema=False)
+    @app.get("/login/token", include_in_schema=False)
     def login_form(request: Request, principal: CurrentPrincipal, next: str = "/") -> Response:
         return render(request, "login.html", next=_safe_next(next))
 
-    @app.post("/login", include_in_schema=False)
+    @app.post("/login/token", include_in_schema=False)
     def login(
         request: Request,
         session: DbSession,
@@ -131,11 +131,6 @@ def _core_pages(app: FastAPI) -> None:
         request.session["token_id"] = principal.token_id
         log.info("login", subject=principal.subject)
         return RedirectResponse(_safe_next(next), status_code=303)
-
-    @app.post("/logout", include_in_schema=False)
-    def logout(request: Request, _csrf: CsrfChecked) -> Response:
-        request.session.pop("token_id", None)
-        return RedirectResponse("/", status_code=303)
 
     @app.post("/logout/revoke", include_in_schema=False)
     def logout_and_revoke(request: Request, session: DbSession, _csrf: CsrfChecked) -> Response:
@@ -205,7 +200,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(registry_api.router, prefix="/api/registry", tags=["registry"])
     app.include_router(registry_views.router, prefix="/registry", include_in_schema=False)
     app.include_router(aai_views.router, prefix="/aai", include_in_schema=False)
-    app.include_router(aai_endpoints.router, prefix=urlsplit(settings.effective_issuer).path)
+    issuer_path = urlsplit(settings.effective_issuer).path
+    app.include_router(aai_endpoints.router, prefix=issuer_path)
+    app.include_router(aai_views.issuer_router, prefix=issuer_path, include_in_schema=False)
+    app.include_router(aai_views.rp_router, include_in_schema=False)
     register_verifier(access_token_verifier)
     app.include_router(gocdbpi.router, prefix="/gocdbpi", tags=["GOCDB PI"])
     app.include_router(gocdbpi_write.router, prefix="/gocdbpi", tags=["GOCDB PI"])

@@ -12,43 +12,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 
+from fedcore.aai.http import NO_STORE, Protocol, as_response
 from fedcore.aai.oidc import endpoints
-from fedcore.aai.oidc.server import ProtocolRequest, ProtocolResponse, Provider
+from fedcore.aai.oidc.server import ProtocolResponse, Provider
 from fedcore.aai.service import claims, keys, tokens
 from fedcore.core.deps import DbSession, get_settings_dep
 from fedcore.core.ratelimit import failure_limiter
 
 router = APIRouter()
-
-NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
-
-
-async def protocol_request(request: Request) -> ProtocolRequest:
-    form: list[tuple[str, str]] = []
-    if request.method == "POST":
-        data = await request.form()
-        form = [(key, value) for key, value in data.multi_items() if isinstance(value, str)]
-    settings = get_settings_dep(request)
-    uri = settings.effective_issuer + request.url.path
-    if request.url.query:
-        uri += "?" + request.url.query
-    return ProtocolRequest(
-        request.method,
-        uri,
-        headers=request.headers,
-        query=list(request.query_params.multi_items()),
-        form=form,
-    )
-
-
-Protocol = Annotated[ProtocolRequest, Depends(protocol_request)]
-
-
-def as_response(result: ProtocolResponse) -> Response:
-    body = result.body
-    content = json.dumps(body) if isinstance(body, (dict, list)) else (body or "")
-    headers = {**NO_STORE, **dict(result.headers)}
-    return Response(content, status_code=result.status, headers=headers)
 
 
 def _client_key(request: Request) -> str:

@@ -177,12 +177,20 @@ def revoke_grant(*, session: Session, grant_id: str, reason: str) -> None:
         session.flush()
 
 
-def revoke_session_grants(*, session: Session, login_session_id: str, reason: str) -> int:
-    grants = session.scalars(
-        select(TokenGrant)
-        .where(TokenGrant.login_session_id == login_session_id)
-        .where(TokenGrant.revoked_at.is_(None))
-    ).all()
+def revoke_session_grants(
+    *, session: Session, login_session_id: str, reason: str, keep_offline: bool = False
+) -> int:
+    """Revoke what a login session started; ``keep_offline`` spares ``offline_access`` grants,
+    which are meant to outlive the session (reference §A.3)."""
+    grants = [
+        grant
+        for grant in session.scalars(
+            select(TokenGrant)
+            .where(TokenGrant.login_session_id == login_session_id)
+            .where(TokenGrant.revoked_at.is_(None))
+        )
+        if not (keep_offline and "offline_access" in grant.scope.split())
+    ]
     for grant in grants:
         revoke_grant(session=session, grant_id=grant.id, reason=reason)
     return len(grants)

@@ -12,12 +12,17 @@ from pathlib import Path
 
 from fastapi import APIRouter
 
-from fedcore.aai.views import accounts
-
-from fedcore.aai.views import clients
+from fedcore.aai.views import accounts, authorize, clients, rp
 
 TEMPLATES = Path(__file__).parent.parent / "templates"
 
 router = APIRouter()
 router.include_router(accounts.router)
 router.include_router(clients.router)
+router.include_router(authorize.router)
+
+issuer_router = authorize.issuer_router
+"""Browser-facing protocol pages (authorize, logout), mounted under the issuer's path."""
+
+rp_router = rp.router
+"""The pages' own sign-in through the provider: ``/login``, ``/login/callback``, ``/logout``."""
