@@ -28,8 +28,9 @@ Configured alike (``benchmarks/oidc_provider/server.mjs`` is the node side):
   one process in production mode (it signs on libuv's thread pool, so it uses both cores) with
   an in-memory store (``server.mjs`` says why not the built-in LRU one).
 
-Server CPU is utime+stime from ``/proc/<pid>/stat`` summed over the server's processes, per
-second of the run (100% = one core). "other" is what the rest of the machine used meanwhile
+Server CPU is utime+stime from ``/proc/<pid>/stat`` summed over the server's processes (for
+fedcore on PostgreSQL on this machine, the database server's too), per second of the run (100% =
+one core). "other" is what the rest of the machine used meanwhile
 (all busy time minus server and wrk): above 20% the figures are flagged as disturbed. Any
 non-200 answer, socket error or refresh answer without a refresh token fails the run: the
 table says so and the command exits 1.
@@ -48,6 +49,7 @@ import http.client
 import json
 import math
 import os
+import re
 import resource
 import secrets
 import shutil
@@ -133,7 +135,7 @@ class Target:
     """A running server: where its token endpoint is, how to ask it, and its refresh tokens."""
 
     name: str
-    pid: int
+    pids: list[int]  # roots of the process trees whose CPU is the server's
     token_url: str
     client_id: str
     client_secret: str
@@ -183,6 +185,18 @@ def process(command: list[str], env: dict[str, str], cwd: Path, log: Path) -> It
         finally:
             proc.terminate()
             proc.wait(timeout=30)
+
+
+def database_pids(database_url: str) -> list[int]:
+    """The database server's main process when it listens on this machine (its backends are
+    its children): its CPU is part of fedcore's, as node's store is part of node's process."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite" or url.host not in {"127.0.0.1", "localhost", "::1"}:
+        return []
+    listing = subprocess.run(
+        ["ss", "-Hltnp", f"sport = :{url.port or 5432}"], capture_output=True, text=True
+    ).stdout
+    return sorted({int(pid) for pid in re.findall(r"pid=(\d+)", listing)})
 
 
 def fedcore_settings(database_url: str, workdir: Path, port: int) -> Settings:
@@ -308,11 +322,16 @@ def fedcore_server(
         str(workers),
     ]
     log = workdir / "fedcore.log"
+    database = database_pids(database_url)
     with process(command, fedcore_env(settings), workdir, log) as proc:
         wait_until_up(proc, port, "/health", log)
         yield Target(
             name="fedcore",
-            pid=proc.pid,
+            pids=[proc.pid, *database],
+            notes=[
+                "CPU: uvicorn's processes"
+                + (f" and the database server's (pid {database})" if database else "")
+            ],
             token_url=f"http://127.0.0.1:{port}/oidc/token",
             client_id=client_id,
             client_secret=secret,
@@ -343,7 +362,7 @@ def node_server(workdir: Path, tokens_needed: int) -> Iterator[Target]:
         wait_until_up(proc, port, "/.well-known/openid-configuration", log)
         yield Target(
             name="node",
-            pid=proc.pid,
+            pids=[proc.pid],
             token_url=f"http://127.0.0.1:{port}/token",
             client_id="bench",
             client_secret=secret,
@@ -394,7 +413,7 @@ def check_answers(target: Target) -> None:
 # --- measuring ------------------------------------------------------------------------------
 
 
-def process_tree(root: int) -> list[int]:
+def process_trees(roots: list[int]) -> list[int]:
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -403,7 +422,7 @@ def process_tree(root: int) -> list[int]:
             except OSError:
                 continue
             children.setdefault(ppid, []).append(int(entry.name))
-    tree, todo = [], [root]
+    tree, todo = [], list(roots)
     while todo:
         pid = todo.pop()
         tree.append(pid)
@@ -418,9 +437,9 @@ def _stat_fields(pid: int) -> list[str]:
     return raw[raw.rindex(")") + 2 :].split()
 
 
-def cpu_ticks(root: int) -> dict[int, int]:
+def cpu_ticks(roots: list[int]) -> dict[int, int]:
     ticks = {}
-    for pid in process_tree(root):
+    for pid in process_trees(roots):
         try:
             fields = _stat_fields(pid)
         except OSError:
@@ -481,7 +500,7 @@ def run_wrk(target: Target, grant: str, connections: int, seconds: float, workdi
         target.authorization,
         argument,
     ]
-    server_before = cpu_ticks(target.pid)
+    server_before = cpu_ticks(target.pids)
     busy_before = machine_busy_ticks()
     wrk_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
@@ -489,7 +508,7 @@ def run_wrk(target: Target, grant: str, connections: int, seconds: float, workdi
     wall = time.monotonic() - started
     wrk_after = resource.getrusage(resource.RUSAGE_CHILDREN)
     busy = (machine_busy_ticks() - busy_before) / CLOCK_TICKS
-    server_after = cpu_ticks(target.pid)
+    server_after = cpu_ticks(target.pids)
     lines = [line for line in done.stdout.splitlines() if line.startswith("AAI_RESULT ")]
     if done.returncode != 0 or not lines:
         raise RuntimeError(f"wrk failed ({done.returncode}): {done.stdout}{done.stderr}")
