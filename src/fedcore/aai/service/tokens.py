@@ -25,6 +25,7 @@ from joserfc.errors import JoseError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from fedcore.aai.enums import ClientStatus
 from fedcore.aai.models import Account, Client, RefreshToken, RevokedToken, TokenGrant
 from fedcore.aai.service import keys
 from fedcore.core.config import Settings
@@ -269,6 +270,9 @@ def verify_access_token(*, session: Session, settings: Settings, token: str) -> 
         raise TokenRefused("the token lacks sub, jti or client_id")
     if session.get(RevokedToken, claims["jti"]) is not None:
         raise TokenRefused("the token was revoked")
+    status = session.scalar(select(Client.status).where(Client.client_id == claims["client_id"]))
+    if status != ClientStatus.APPROVED:
+        raise TokenRefused("the token's client is no longer approved")
     gid = claims.get("gid")
     if gid is not None:
         grant = session.get(TokenGrant, str(gid))
