@@ -15,7 +15,7 @@ from httpx2 import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from fedcore.aai.models import Account, Client, LoginSession
+from fedcore.aai.models import Account, Client, LocalCredential, LoginSession
 from fedcore.aai.service import tokens
 from fedcore.core.db import utcnow
 from fedcore.core.models import MailMessage
@@ -171,6 +171,9 @@ def test_wrong_password_keeps_you_out_with_one_message(
     message = re.search(r'id="f-login-error">([^<]*)<', wrong.text)
     assert message
     assert message.group(1) in unknown.text
+    credential = session.get(LocalCredential, account_of(session).id)
+    assert credential is not None
+    assert credential.failed_attempts == 1  # the failure was committed with the page
     assert client.get("/aai/account", follow_redirects=False).status_code == 303
 
 

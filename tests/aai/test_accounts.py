@@ -458,6 +458,8 @@ def test_login_sessions_live_12_hours_and_end(session: Session, settings: Settin
     assert len(login.id) >= 43
     assert login.expires_at - login.auth_time == timedelta(hours=12)
     assert account.last_login_at == login.auth_time
+    [identity] = accounts.list_identities(session=session, account=account)
+    assert identity.last_used_at == login.auth_time
     assert len(login.user_agent) == 500
     assert sessions.get_login_session(session=session, sid=login.id) is login
     assert sessions.get_login_session(session=session, sid="unknown") is None

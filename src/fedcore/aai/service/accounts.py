@@ -37,12 +37,12 @@ from sqlalchemy.orm import Session
 from fedcore.aai.enums import AccountStatus
 from fedcore.aai.models import Account, EmailToken, Identity, LocalCredential
 from fedcore.aai.service import profile, sessions
+from fedcore.aai.service.sessions import LOCAL_ISSUER
 from fedcore.core.config import Settings
 from fedcore.core.db import utcnow
 from fedcore.core.errors import Conflict, NotAuthenticated, RuleViolation, ValidationFailed
 from fedcore.core.mail import send_mail
 
-LOCAL_ISSUER = "local"
 PASSWORD_MIN_LENGTH = 10
 PASSWORD_MAX_LENGTH = 1024
 VERIFY_LIFETIME = timedelta(hours=48)

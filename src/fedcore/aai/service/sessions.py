@@ -15,9 +15,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fedcore.aai.enums import AccountStatus
-from fedcore.aai.models import Account, LoginSession
+from fedcore.aai.models import Account, Identity, LoginSession
 from fedcore.core.db import utcnow
 
+LOCAL_ISSUER = "local"
+"""The issuer of identities of the built-in source (password and TOTP)."""
 LIFETIME = timedelta(hours=12)
 SEEN_RESOLUTION = timedelta(minutes=1)
 """``last_seen_at`` is written at most once a minute per session (reads stay reads)."""
@@ -28,10 +30,12 @@ def start_login_session(
     session: Session,
     account: Account,
     amr: list[str],
-    identity_issuer: str = "local",
+    identity_issuer: str = LOCAL_ISSUER,
     user_agent: str = "",
     ip_address: str = "",
 ) -> LoginSession:
+    """A new sign-in of ``account`` (its ``last_login_at``, and for a password sign-in the local
+    identity's ``last_used_at``, become now; upstream sign-ins record their identity's use)."""
     now = utcnow()
     login = LoginSession(
         id=secrets.token_urlsafe(32),
@@ -47,6 +51,13 @@ def start_login_session(
     )
     session.add(login)
     account.last_login_at = now
+    if identity_issuer == LOCAL_ISSUER:
+        for identity in session.scalars(
+            select(Identity)
+            .where(Identity.account_id == account.id)
+            .where(Identity.issuer == LOCAL_ISSUER)
+        ):
+            identity.last_used_at = now
     session.flush()
     return login
 
