@@ -1,9 +1,11 @@
 """Claims per scope (reference §A.5/§A.6), always computed from the current database state.
 
 Userinfo and introspection call :func:`subject_claims` for every request, so a change of name,
-e-mail, entitlement or assurance is visible at once, without a new token. Entitlements come from
-the sources registered with :func:`register_entitlement_source` (VO membership, registry roles),
-and for a service account from what operators assigned to it.
+e-mail, entitlement or assurance is visible at once, without a new token. A person's entitlements
+are the registry roles they hold (GOCDB's form, reference §A.7:
+``urn:mace:egi.eu:goc.egi.eu:<id>G0:<entity>:<Role+Name>@egi.eu``) plus those of the sources
+registered with :func:`register_entitlement_source`; a service account's are what operators
+assigned to it.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from sqlalchemy.orm import Session
 from fedcore.aai.enums import AccountStatus, ClientStatus
 from fedcore.aai.models import Account, Client
 from fedcore.core.config import Settings
+from fedcore.registry import service as registry_service
+from fedcore.registry.enums import RoleStatus
 
 EntitlementSource = Callable[[Session, Account], Iterable[str]]
 _entitlement_sources: list[EntitlementSource] = []
@@ -38,8 +42,23 @@ def register_entitlement_source(source: EntitlementSource) -> None:
         _entitlement_sources.append(source)
 
 
+def registry_role_entitlements(session: Session, account: Account) -> list[str]:
+    """The registry roles granted to the account's subject, as GOCDB releases them."""
+    roles = registry_service.list_roles(
+        session=session, status=RoleStatus.GRANTED, subject=account.voperson_id
+    )
+    return [
+        "urn:mace:egi.eu:goc.egi.eu:{}G0:{}:{}@egi.eu".format(
+            role.id,
+            registry_service.entity_name(session, role.entity_type, role.entity_id),
+            role.role_type.replace(" ", "+"),
+        )
+        for role in roles
+    ]
+
+
 def account_entitlements(session: Session, account: Account) -> list[str]:
-    seen: dict[str, None] = {}
+    seen: dict[str, None] = dict.fromkeys(registry_role_entitlements(session, account))
     for source in _entitlement_sources:
         for value in source(session, account):
             seen.setdefault(value, None)
