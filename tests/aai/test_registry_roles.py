@@ -16,7 +16,7 @@ from tests.registry.factories import Federation, grant
 def test_registry_roles_follow_the_account(
     client: TestClient, session: Session, settings: Settings, federation: Federation
 ) -> None:
-    account, login = make_person(session, settings)
+    account, _ = make_person(session, settings)
     web = first_party.web_client(session=session, settings=settings)
     scope = "openid eduperson_entitlement"
     grant_row = tokens.create_grant(
