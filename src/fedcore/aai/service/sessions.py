@@ -11,18 +11,23 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from fedcore.aai.enums import AccountStatus
 from fedcore.aai.models import Account, Identity, LoginSession
 from fedcore.core.db import utcnow
+from fedcore.core.logging import get_logger
+
+log = get_logger(__name__)
 
 LOCAL_ISSUER = "local"
 """The issuer of identities of the built-in source (password and TOTP)."""
 LIFETIME = timedelta(hours=12)
 SEEN_RESOLUTION = timedelta(minutes=1)
-"""``last_seen_at`` is written at most once a minute per session (reads stay reads)."""
+"""``last_seen_at`` is written at most once a minute per session, and only when the database
+lets a read write at once (so reads do not queue behind writers for it)."""
 
 
 def start_login_session(
@@ -73,8 +78,15 @@ def get_login_session(*, session: Session, sid: str) -> LoginSession | None:
     if account is None or account.status != AccountStatus.ACTIVE:
         return None
     if now - login.last_seen_at >= SEEN_RESOLUTION:
-        login.last_seen_at = now
-        session.flush()
+        try:
+            with session.begin_nested():
+                session.execute(
+                    update(LoginSession).where(LoginSession.id == sid).values(last_seen_at=now)
+                )
+        except OperationalError:
+            # A page read on SQLite while another request holds the write lock: the next read
+            # records it (as the registry does for credential use).
+            log.info("login_session_seen_not_recorded")
     return login
 
 
