@@ -15,7 +15,7 @@ from starlette.responses import RedirectResponse, Response
 
 from fedcore.aai.models import Account, LoginSession
 from fedcore.aai.service import accounts, clients, profile, sessions, tokens
-from fedcore.aai.views.session import current_login_session
+from fedcore.aai.views.session import redirect, signed_in
 from fedcore.core.deps import CsrfChecked, DbSession
 from fedcore.core.errors import FedcoreError, NotFound
 from fedcore.core.templating import flash, render
@@ -25,20 +25,8 @@ router = APIRouter()
 ACCOUNT = "/aai/account"
 
 
-def _redirect(path: str) -> RedirectResponse:
-    return RedirectResponse(path, status_code=303)
-
-
 def _sign_in_first() -> RedirectResponse:
-    return _redirect(f"/aai/login?{urlencode({'next': ACCOUNT})}")
-
-
-def _signed_in(request: Request, session: Session) -> tuple[LoginSession, Account] | None:
-    login = current_login_session(request, session)
-    if login is None:
-        return None
-    account = accounts.get_account(session=session, account_id=login.account_id)
-    return (login, account) if account is not None else None
+    return redirect(f"/aai/login?{urlencode({'next': ACCOUNT})}")
 
 
 def _page(
@@ -91,9 +79,9 @@ def _page(
 
 @router.get("/account")
 def account_page(request: Request, session: DbSession) -> Response:
-    if (signed_in := _signed_in(request, session)) is None:
+    if (user := signed_in(request, session)) is None:
         return _sign_in_first()
-    return _page(request, session, *signed_in)
+    return _page(request, session, *user)
 
 
 @router.post("/account/profile")
@@ -107,9 +95,9 @@ def update_profile(
     orcid: Annotated[str, Form()] = "",
     ssh_public_keys: Annotated[str, Form()] = "",
 ) -> Response:
-    if (signed_in := _signed_in(request, session)) is None:
+    if (user := signed_in(request, session)) is None:
         return _sign_in_first()
-    login, account = signed_in
+    login, account = user
     values = {
         "given_name": given_name,
         "family_name": family_name,
@@ -138,7 +126,7 @@ def update_profile(
             status_code=exc.status,
         )
     flash(request, "Your profile is saved.")
-    return _redirect(ACCOUNT)
+    return redirect(ACCOUNT)
 
 
 @router.post("/account/sessions/end")
@@ -148,43 +136,43 @@ def end_session(
     _csrf: CsrfChecked,
     handle: Annotated[str, Form()] = "",
 ) -> Response:
-    if (signed_in := _signed_in(request, session)) is None:
+    if (user := signed_in(request, session)) is None:
         return _sign_in_first()
-    _, account = signed_in
+    _, account = user
     if not sessions.end_session_by_handle(session=session, account=account, handle=handle):
         raise NotFound("no such sign-in session of yours (it may have ended already)")
     flash(request, "The sign-in session is ended.")
-    return _redirect(ACCOUNT)
+    return redirect(ACCOUNT)
 
 
 @router.post("/account/sessions/end-others")
 def end_other_sessions(request: Request, session: DbSession, _csrf: CsrfChecked) -> Response:
-    if (signed_in := _signed_in(request, session)) is None:
+    if (user := signed_in(request, session)) is None:
         return _sign_in_first()
-    login, account = signed_in
+    login, account = user
     ended = sessions.end_other_sessions(session=session, account=account, keep=login.id)
     flash(request, f"{ended} other sign-in session{'' if ended == 1 else 's'} ended.")
-    return _redirect(ACCOUNT)
+    return redirect(ACCOUNT)
 
 
 @router.post("/account/totp")
 def begin_totp(request: Request, session: DbSession, _csrf: CsrfChecked) -> Response:
-    if (signed_in := _signed_in(request, session)) is None:
+    if (user := signed_in(request, session)) is None:
         return _sign_in_first()
-    login, account = signed_in
+    login, account = user
     try:
         accounts.begin_totp(session=session, account=account)
     except FedcoreError as exc:
         return _page(
             request, session, login, account, errors={"totp": exc.detail}, status_code=exc.status
         )
-    return _redirect(f"{ACCOUNT}#totp")
+    return redirect(f"{ACCOUNT}#totp")
 
 
 def _totp_change(request: Request, session: Session, code: str, turn_on: bool) -> Response:
-    if (signed_in := _signed_in(request, session)) is None:
+    if (user := signed_in(request, session)) is None:
         return _sign_in_first()
-    login, account = signed_in
+    login, account = user
     try:
         if turn_on:
             accounts.confirm_totp(session=session, account=account, code=code)
@@ -195,7 +183,7 @@ def _totp_change(request: Request, session: Session, code: str, turn_on: bool) -
             request, session, login, account, errors={"code": exc.detail}, status_code=exc.status
         )
     flash(request, "The second factor is on." if turn_on else "The second factor is off.")
-    return _redirect(f"{ACCOUNT}#totp")
+    return redirect(f"{ACCOUNT}#totp")
 
 
 @router.post("/account/totp/confirm")
@@ -219,11 +207,11 @@ def revoke_grant(
     _csrf: CsrfChecked,
     grant_id: Annotated[str, Form()] = "",
 ) -> Response:
-    if (signed_in := _signed_in(request, session)) is None:
+    if (user := signed_in(request, session)) is None:
         return _sign_in_first()
-    _, account = signed_in
+    _, account = user
     if grant_id not in {g.id for g in tokens.list_grants(session=session, account=account)}:
         raise NotFound("no such token grant of yours (it may have been revoked already)")
     tokens.revoke_grant(session=session, grant_id=grant_id, reason="revoked by the user")
     flash(request, "The grant is revoked: its access and refresh tokens no longer work.")
-    return _redirect(f"{ACCOUNT}#tokens")
+    return redirect(f"{ACCOUNT}#tokens")

@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
 from sqlalchemy.orm import Session
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from fedcore.aai.models import Account
 from fedcore.aai.service import accounts, profile, sessions
@@ -27,6 +27,8 @@ from fedcore.aai.views.session import (
     current_login_session,
     end_browser_session,
     local_path,
+    redirect,
+    signed_in,
 )
 from fedcore.core.deps import AppSettings, CsrfChecked, DbSession
 from fedcore.core.errors import FedcoreError, NotAuthenticated, RuleViolation, ValidationFailed
@@ -40,10 +42,6 @@ PENDING_LIFETIME = 300
 """Seconds a password-checked sign-in waits for its second factor."""
 MFA_AMR = ["pwd", "otp", "mfa"]
 """RFC 8176 methods of a sign-in with password and TOTP code."""
-
-
-def redirect(path: str) -> RedirectResponse:
-    return RedirectResponse(path, status_code=303)
 
 
 def _address(request: Request) -> str:
@@ -353,8 +351,8 @@ def new_password(
 
 @router.get("/aup")
 def aup(request: Request, session: DbSession, settings: AppSettings, next: str = "/") -> Response:
-    login = current_login_session(request, session)
-    account = accounts.get_account(session=session, account_id=login.account_id) if login else None
+    user = signed_in(request, session)
+    account = user[1] if user else None
     outdated = account is not None and profile.aup_outdated(settings=settings, account=account)
     return render(
         request,
@@ -374,9 +372,7 @@ def accept_aup(
     _csrf: CsrfChecked,
     next: Annotated[str, Form()] = "/",
 ) -> Response:
-    login = current_login_session(request, session)
-    account = accounts.get_account(session=session, account_id=login.account_id) if login else None
-    if account is None:
-        return redirect("/aai/login?next=/aai/aup")
-    profile.accept_aup(session=session, settings=settings, account=account)
+    if (user := signed_in(request, session)) is None:
+        return redirect("/aai/login?next=%2Faai%2Faup")
+    profile.accept_aup(session=session, settings=settings, account=user[1])
     return redirect(local_path(next))

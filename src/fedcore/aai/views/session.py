@@ -1,15 +1,17 @@
 """The browser's sign-in at the provider: the signed session cookie carries the id of a
 :class:`LoginSession` under ``op_sid``. The sign-in pages and the authorization endpoint use
-these helpers, so there is one place that reads, starts and ends it.
+these helpers, so there is one place that reads, starts and ends it, and one rule for where a
+browser may be sent afterwards.
 """
 
 from __future__ import annotations
 
 from fastapi import Request
 from sqlalchemy.orm import Session
+from starlette.responses import RedirectResponse
 
-from fedcore.aai.models import LoginSession
-from fedcore.aai.service import sessions
+from fedcore.aai.models import Account, LoginSession
+from fedcore.aai.service import accounts, sessions
 
 SESSION_KEY = "op_sid"
 PENDING_KEY = "aai_pending"
@@ -25,6 +27,15 @@ def current_login_session(request: Request, session: Session) -> LoginSession | 
     if login is None:
         request.session.pop(SESSION_KEY, None)
     return login
+
+
+def signed_in(request: Request, session: Session) -> tuple[LoginSession, Account] | None:
+    """The browser's live sign-in session and its account, or None."""
+    login = current_login_session(request, session)
+    if login is None:
+        return None
+    account = accounts.get_account(session=session, account_id=login.account_id)
+    return (login, account) if account is not None else None
 
 
 def begin_browser_session(request: Request, login_session: LoginSession) -> None:
@@ -53,3 +64,8 @@ def local_path(target: str) -> str:
     ):
         return target
     return "/"
+
+
+def redirect(path: str) -> RedirectResponse:
+    """303 See Other: after a form post the browser fetches ``path`` with GET."""
+    return RedirectResponse(path, status_code=303)
