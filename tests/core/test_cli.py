@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from fedcore.aai.service import accounts
+from fedcore.core.db import make_engine, make_sessionmaker, session_scope
 
 
 def fedcore(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -29,6 +33,22 @@ def test_db_upgrade_demo_and_token(tmp_path: Path) -> None:
     demo = fedcore(tmp_path, "demo")
     assert demo.returncode == 0, demo.stderr
     assert "12 sites" in demo.stdout
+    credentials_file = tmp_path / "demo-credentials.json"
+    assert credentials_file.stat().st_mode & 0o777 == 0o600
+    credentials = json.loads(credentials_file.read_text())
+    assert credentials["password"] in demo.stdout
+    assert credentials["accounts"][0] == "op@demo.example"
+    with session_scope(
+        make_sessionmaker(make_engine(f"sqlite:///{tmp_path}/fedcore.sqlite"))
+    ) as db:
+        operator = accounts.authenticate_password(
+            session=db, email="op@demo.example", password=credentials["password"]
+        )
+        assert operator.voperson_id == "op@test"
+        site_admin = accounts.authenticate_password(
+            session=db, email="anna.meier@cscs.example", password=credentials["password"]
+        )
+        assert site_admin.voperson_id == "anna.meier@cscs.example"
     again = fedcore(tmp_path, "demo")
     assert again.returncode == 2
     assert again.stderr.strip().splitlines() == [

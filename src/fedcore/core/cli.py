@@ -5,6 +5,7 @@ Errors in input end the command with exit code 2 and one line on standard error.
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -125,6 +126,7 @@ def demo(
     ] = False,
 ) -> None:
     """Load the demo federation into an empty database."""
+    from fedcore.aai import demo as aai_demo
     from fedcore.migrations import upgrade
     from fedcore.registry.demo import is_empty, load_demo
 
@@ -133,9 +135,18 @@ def demo(
     with cli_session(settings) as session:
         if if_empty and not is_empty(session=session):
             typer.echo("the database has data already; demo not loaded again")
-            return
-        summary = load_demo(session=session)
-    typer.echo(summary)
+        else:
+            typer.echo(load_demo(session=session))
+            aai_demo.load_demo(session=session, settings=settings)
+    path = aai_demo.credentials_path(settings)
+    if path.exists():
+        credentials = json.loads(path.read_text())
+        typer.echo(
+            f"demo accounts ({', '.join(credentials['accounts'])}) sign in with the password "
+            f"{credentials['password']}; service account client_id "
+            f"{credentials['service_account']['client_id']} secret "
+            f"{credentials['service_account']['client_secret']} (kept in {path})"
+        )
 
 
 @token_app.command("create")

@@ -1,0 +1,121 @@
+"""Demo identities for the demo federation: an account for the operator and for each person the
+registry demo knows, all with one generated password, plus a demo portal client and a service
+account with an entitlement. Credentials are written to ``<data dir>/demo-credentials.json``
+(mode 0600) and printed by ``fedcore demo``.
+
+The registry demo keys its people by e-mail-like subjects; their demo accounts keep those
+subjects as ``voperson_id``, so their registry roles are theirs when they sign in. Real accounts
+always get a minted ``<hex>@<domain>`` identifier.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from fedcore.aai.models import Account, Identity
+from fedcore.aai.schemas import ClientCreate
+from fedcore.aai.service import accounts, clients
+from fedcore.aai.service.sessions import LOCAL_ISSUER
+from fedcore.core.config import Settings
+from fedcore.core.errors import ValidationFailed
+from fedcore.core.security import principal_for
+from fedcore.registry import service as registry_service
+
+DEMO_VO_ENTITLEMENT = "urn:mace:egi.eu:group:vo.demo.example:role=member#aai.egi.eu"
+
+
+def credentials_path(settings: Settings) -> Path:
+    return settings.data_dir / "demo-credentials.json"
+
+
+def _account(
+    session: Session,
+    settings: Settings,
+    *,
+    subject: str,
+    email: str,
+    given: str,
+    family: str,
+    password: str,
+) -> Account:
+    account = accounts.sign_up(
+        session=session,
+        settings=settings,
+        email=email,
+        password=password,
+        given_name=given,
+        family_name=family,
+        accept_aup=True,
+    )
+    identity = session.scalar(
+        select(Identity).where(Identity.account_id == account.id, Identity.issuer == LOCAL_ISSUER)
+    )
+    assert identity is not None
+    account.voperson_id = identity.subject = subject
+    account.email_verified = True
+    session.flush()
+    return account
+
+
+def _login_email(subject: str) -> str:
+    """The subject when it is an e-mail address, else a demo address for it."""
+    try:
+        return accounts.normalise_email(subject)
+    except ValidationFailed:
+        return f"{subject.split('@')[0]}@demo.example"
+
+
+def load_demo(*, session: Session, settings: Settings) -> dict[str, Any]:
+    """Create the demo accounts and clients; returns what ``credentials_path`` now holds."""
+    password = secrets.token_urlsafe(12)
+    operator_subject = settings.admin_subject or "operator@fedcore.demo"
+    people = [(operator_subject, "Olivia", "Operator")] + [
+        (user.subject, user.forename, user.surname)
+        for user in registry_service.list_users(session=session)
+        if "@" in user.subject and user.subject != operator_subject
+    ]
+    for subject, given, family in people:
+        _account(
+            session,
+            settings,
+            subject=subject,
+            email=_login_email(subject),
+            given=given,
+            family=family,
+            password=password,
+        )
+    operator = principal_for(operator_subject, operator_subject)
+    service, service_secret = clients.register_client(
+        session=session,
+        settings=settings,
+        actor=operator,
+        data=ClientCreate.model_validate(
+            {
+                "name": "Demo monitoring (service account)",
+                "grant_types": ["client_credentials"],
+                "scopes": ["openid", "voperson_id", "eduperson_entitlement", "entitlements"],
+            }
+        ),
+    )
+    clients.set_service_entitlements(
+        session=session,
+        actor=operator,
+        client_id=service.client_id,
+        entitlements=[DEMO_VO_ENTITLEMENT],
+    )
+    credentials: dict[str, Any] = {
+        "password": password,
+        "accounts": [_login_email(subject) for subject, _, _ in people],
+        "service_account": {"client_id": service.client_id, "client_secret": service_secret},
+    }
+    path = credentials_path(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(credentials, indent=2))
+    path.chmod(0o600)
+    return credentials
