@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import ssl
 import subprocess
@@ -67,13 +68,20 @@ def wait_until_ready(
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
+    """Stop a uvicorn server as Ctrl+C does, twice if need be: after the first, uvicorn waits for
+    open connections, and an idle keep-alive TLS connection a client keeps in its pool (flaat's
+    requests session does) would hold it for good; the second makes it quit. Kill if all fails."""
+    for grace in (2, 10):
+        if process.poll() is not None:
+            return
+        process.send_signal(signal.SIGINT)
         try:
-            process.wait(timeout=10)
+            process.wait(timeout=grace)
+            return
         except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+            pass
+    process.kill()
+    process.wait()
 
 
 @dataclass
@@ -176,6 +184,21 @@ class FedcoreServer:
         )
         registry.validate(decoded.claims)
         return dict(decoded.header), dict(decoded.claims)
+
+    def mail_to(self, recipient: str) -> list[str]:
+        """Bodies of the messages the server sent to RECIPIENT (its mail outbox), oldest first."""
+        from sqlalchemy import select
+
+        from fedcore.core.db import make_engine, make_sessionmaker, session_scope
+        from fedcore.core.models import MailMessage
+
+        engine = make_engine(self.database_url)
+        try:
+            with session_scope(make_sessionmaker(engine)) as session:
+                query = select(MailMessage.body).where(MailMessage.recipient == recipient)
+                return list(session.scalars(query.order_by(MailMessage.id)))
+        finally:
+            engine.dispose()
 
     def sign_with_server_key(self, header_type: str, claims: dict[str, Any]) -> str:
         """CLAIMS signed with the key the server signs with now, read from its database.
