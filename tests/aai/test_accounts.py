@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from fedcore.aai.enums import AccountStatus
 from fedcore.aai.models import Account, EmailToken, Identity, LocalCredential, LoginSession
-from fedcore.aai.service import accounts, profile, sessions
+from fedcore.aai.service import accounts, first_party, profile, sessions, tokens
 from fedcore.core.config import Settings
 from fedcore.core.db import utcnow
 from fedcore.core.errors import Conflict, NotAuthenticated, RuleViolation, ValidationFailed
@@ -341,6 +341,10 @@ def test_reset_is_single_use_and_ends_sessions(session: Session, settings: Setti
     first = sessions.start_login_session(session=session, account=account, amr=["pwd"])
     second = sessions.start_login_session(session=session, account=account, amr=["pwd"])
     credential(session, account).locked_until = utcnow() + timedelta(minutes=10)
+    web = first_party.web_client(session=session, settings=settings)
+    grant = tokens.create_grant(
+        session=session, client=web, account=account, scope="openid", source="authorization_code"
+    )
     accounts.request_password_reset(session=session, settings=settings, email=account.email)
     link = last_link(session, account.email)
     assert link.startswith(f"{settings.effective_issuer}/aai/password-reset/")
@@ -356,6 +360,7 @@ def test_reset_is_single_use_and_ends_sessions(session: Session, settings: Setti
     accounts.reset_password(session=session, token=token, new_password="a brand new secret")
     assert sessions.get_login_session(session=session, sid=first.id) is None
     assert sessions.get_login_session(session=session, sid=second.id) is None
+    assert grant.revoked_reason == "password reset"
     assert account.email_verified  # the link reached the address
     assert (
         accounts.authenticate_password(

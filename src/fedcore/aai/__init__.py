@@ -9,7 +9,8 @@ What it owns (tables ``aai_*``; reference: shared ``aai-discovery-cloud.md`` Par
   the built-in source (**LocalCredential**: login e-mail, argon2 password hash, optional TOTP
   secret), or an upstream OpenID provider's issuer. Several identities link to one account.
 * **EmailToken**: one-time links for e-mail verification and password reset (hashed).
-* **LoginSession**: a browser session at the provider (cookie ``fedcore_op``, signed ``sid``)
+* **LoginSession**: a browser session at the provider (its id is ``op_sid`` in the signed
+  ``fedcore_session`` cookie)
   with ``auth_time`` and ``amr``; RP-initiated logout ends it.
 * **SigningKey**: JWKs in the database (RS256 default, ES256 available). A key is published in
   the JWKS from creation, signs from ``active_from`` (``fedcore aai keys rotate`` publishes the

@@ -142,7 +142,9 @@ def _core_pages(app: FastAPI) -> None:
 
 def _safe_next(target: str) -> str:
     """Only local paths: a login must never redirect to another site."""
-    return target if target.startswith("/") and not target.startswith("//") else "/"
+    if target.startswith("/") and not target.startswith(("//", "/\\")):
+        return target
+    return "/"
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

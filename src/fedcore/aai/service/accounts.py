@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session
 
 from fedcore.aai.enums import AccountStatus
 from fedcore.aai.models import Account, EmailToken, Identity, LocalCredential
-from fedcore.aai.service import profile, sessions
+from fedcore.aai.service import profile, sessions, tokens
 from fedcore.aai.service.sessions import LOCAL_ISSUER
 from fedcore.core.config import Settings
 from fedcore.core.db import utcnow
@@ -480,7 +480,8 @@ def check_reset_token(*, session: Session, token: str) -> Account:
 
 def reset_password(*, session: Session, token: str, new_password: str) -> Account:
     """Set a new password through a reset link (once); ends every sign-in session of the
-    account, lifts a lockout, and confirms the address (the link reached it)."""
+    account and revokes its token grants (the old password may have been stolen), lifts a
+    lockout, and confirms the address (the link reached it)."""
     account = check_reset_token(session=session, token=token)
     credential = _credential_of(session, account)
     check_password(new_password, credential.login_email)
@@ -498,5 +499,6 @@ def reset_password(*, session: Session, token: str, new_password: str) -> Accoun
     credential.locked_until = None
     account.email_verified = True
     sessions.end_other_sessions(session=session, account=account)
+    tokens.revoke_account_grants(session=session, account=account, reason="password reset")
     session.flush()
     return account
