@@ -55,6 +55,9 @@ def test_db_upgrade_demo_and_token(tmp_path: Path) -> None:
         "error: the database has sites already; the demo loads into an empty one"
     ]
     assert fedcore(tmp_path, "demo", "--if-empty").returncode == 0
+    outbox = fedcore(tmp_path, "mail", "list", "--to", "anna.meier@cscs.example")
+    assert "to anna.meier@cscs.example (outbox only)" in outbox.stdout
+    assert "/aai/verify-email?token=" in outbox.stdout
     token = fedcore(tmp_path, "token", "create", "--subject", "alice@example.org")
     assert token.returncode == 0
     assert token.stdout.strip().splitlines()[-1].startswith("fct_")

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from fedcore.core.config import Settings, get_settings
-from fedcore.core.db import make_engine, make_sessionmaker, session_scope
+from fedcore.core.db import isoformat_z, make_engine, make_sessionmaker, session_scope
 from fedcore.core.errors import FedcoreError
 
 app = typer.Typer(
@@ -29,8 +29,10 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
+mail_app = typer.Typer(help="The mail outbox (every message fedcore sent).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(token_app, name="token")
+app.add_typer(mail_app, name="mail")
 
 
 def describe(exc: ValidationError) -> str:
@@ -167,6 +169,25 @@ def token_create(
         )
     typer.echo(f"token {row.id} for {row.subject}", err=True)
     typer.echo(raw)
+
+
+@mail_app.command("list")
+def mail_list(
+    to: Annotated[str, typer.Option(help="only messages to this address")] = "",
+    limit: Annotated[int, typer.Option(min=1, max=1000)] = 10,
+) -> None:
+    """Show the newest messages, with their text (links in them included), newest first."""
+    from fedcore.core.mail import list_mail
+
+    with cli_session() as session:
+        for message in list_mail(session=session, recipient=to, limit=limit):
+            state = (
+                "sent"
+                if message.sent_at
+                else ("error: " + message.error if message.error else "outbox only")
+            )
+            typer.echo(f"--- {isoformat_z(message.created_at)} to {message.recipient} ({state})")
+            typer.echo(f"Subject: {message.subject}\n\n{message.body}")
 
 
 def _mount_subsystems() -> None:

@@ -16,6 +16,7 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from urllib.parse import unquote, urlsplit
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fedcore.core.config import Settings
@@ -88,3 +89,11 @@ def _deliver(smtp_url: str, email: EmailMessage) -> None:
         if parts.username:
             client.login(unquote(parts.username), unquote(parts.password or ""))
         client.send_message(email)
+
+
+def list_mail(*, session: Session, recipient: str = "", limit: int = 10) -> list[MailMessage]:
+    """The newest messages of the outbox, optionally for one recipient, newest first."""
+    stmt = select(MailMessage).order_by(MailMessage.id.desc()).limit(limit)
+    if recipient:
+        stmt = stmt.where(MailMessage.recipient == recipient.strip().lower())
+    return list(session.scalars(stmt))
