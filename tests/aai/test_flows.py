@@ -3,6 +3,7 @@ token exchange, logout, and the pages' own sign-in through the provider."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -365,3 +366,30 @@ def test_pages_sign_in_through_the_provider(
     signed_out = browser.post("/logout", data={"csrf": csrf_of(home)})
     assert signed_out.url.path == "/"
     assert account.voperson_id not in signed_out.text
+
+
+def test_a_token_for_the_command_line_from_the_account_page(
+    browser: TestClient, session: Session, settings: Settings
+) -> None:
+    account, _ = make_person(session, settings)
+    sign_in(browser, account.email)
+    page = browser.get("/aai/account")
+    minted = browser.post("/aai/account/tokens/cli", data={"csrf": csrf_of(page)})
+    assert minted.status_code == 200
+    assert minted.headers["cache-control"] == "no-store"
+    access = re.search(r'id="access-token">([^<]+)<', minted.text)
+    refresh = re.search(r'id="refresh-token">([^<]+)<', minted.text)
+    assert access and refresh
+    info = browser.get("/oidc/userinfo", headers={"Authorization": f"Bearer {access.group(1)}"})
+    assert info.json()["sub"] == account.voperson_id
+    renewed = browser.post(
+        "/oidc/token",
+        data={
+            "grant_type": "refresh_token",
+            "refresh_token": refresh.group(1),
+            "client_id": "fedcore-cli",
+        },
+    )
+    assert renewed.status_code == 200, renewed.text
+    assert renewed.json()["refresh_token"] != refresh.group(1)
+    assert "fedcore command line" in browser.get("/aai/account").text

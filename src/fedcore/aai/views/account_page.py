@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
 from fedcore.aai.models import Account, LoginSession
-from fedcore.aai.service import accounts, clients, profile, sessions, tokens
+from fedcore.aai.service import accounts, clients, first_party, profile, sessions, tokens
 from fedcore.aai.views.session import redirect, signed_in
 from fedcore.core.deps import CsrfChecked, DbSession
 from fedcore.core.errors import FedcoreError, NotFound
@@ -215,3 +215,48 @@ def revoke_grant(
     tokens.revoke_grant(session=session, grant_id=grant_id, reason="revoked by the user")
     flash(request, "The grant is revoked: its access and refresh tokens no longer work.")
     return redirect(f"{ACCOUNT}#tokens")
+
+
+CLI_SCOPE = "openid profile email voperson_id eduperson_entitlement offline_access"
+
+
+@router.post("/account/tokens/cli")
+def cli_token(request: Request, session: DbSession, _csrf: CsrfChecked) -> Response:
+    """Mint an access token and a refresh token for the command line (client ``fedcore-cli``);
+    shown once, on a page that is not cached."""
+    if (user := signed_in(request, session)) is None:
+        return _sign_in_first()
+    login, account = user
+    settings = request.app.state.settings
+    client = first_party.cli_client(session=session, settings=settings)
+    grant = tokens.create_grant(
+        session=session,
+        client=client,
+        account=account,
+        scope=CLI_SCOPE,
+        source="account page",
+        login_session_id=login.id,
+        auth_time=login.auth_time,
+    )
+    access_token, expires_in = tokens.issue_access_token(
+        session=session,
+        settings=settings,
+        client=client,
+        grant=grant,
+        subject=account.voperson_id,
+        scope=CLI_SCOPE,
+    )
+    refresh_token = tokens.issue_refresh_token(
+        session=session, settings=settings, grant=grant, scope=CLI_SCOPE
+    )
+    response = render(
+        request,
+        "aai/cli_token.html",
+        access_token=access_token,
+        refresh_token=refresh_token,
+        expires_in=expires_in,
+        client_id=client.client_id,
+        issuer=settings.effective_issuer,
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
