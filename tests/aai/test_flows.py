@@ -379,7 +379,8 @@ def test_a_token_for_the_command_line_from_the_account_page(
     assert minted.headers["cache-control"] == "no-store"
     access = re.search(r'id="access-token">([^<]+)<', minted.text)
     refresh = re.search(r'id="refresh-token">([^<]+)<', minted.text)
-    assert access and refresh
+    assert access
+    assert refresh
     info = browser.get("/oidc/userinfo", headers={"Authorization": f"Bearer {access.group(1)}"})
     assert info.json()["sub"] == account.voperson_id
     renewed = browser.post(
@@ -392,4 +393,19 @@ def test_a_token_for_the_command_line_from_the_account_page(
     )
     assert renewed.status_code == 200, renewed.text
     assert renewed.json()["refresh_token"] != refresh.group(1)
+    as_oidc_agent_does = browser.post(
+        "/oidc/token",
+        data={"grant_type": "refresh_token", "refresh_token": renewed.json()["refresh_token"]},
+        auth=("fedcore-cli", ""),
+    )
+    assert as_oidc_agent_does.status_code == 200, "public client id in Basic, empty password"
+    with_a_secret = browser.post(
+        "/oidc/token",
+        data={
+            "grant_type": "refresh_token",
+            "refresh_token": as_oidc_agent_does.json()["refresh_token"],
+        },
+        auth=("fedcore-cli", "guess"),
+    )
+    assert with_a_secret.json()["error"] == "invalid_client"
     assert "fedcore command line" in browser.get("/aai/account").text

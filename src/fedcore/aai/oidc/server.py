@@ -15,6 +15,7 @@ from typing import Any
 
 from authlib.oauth2 import AuthorizationServer
 from authlib.oauth2.rfc6749 import ClientMixin, OAuth2Payload, OAuth2Request
+from authlib.oauth2.rfc6749.util import extract_basic_authorization
 from authlib.oauth2.rfc9207 import IssuerParameter
 from sqlalchemy.orm import Session
 
@@ -122,6 +123,18 @@ class OAuthClient(ClientMixin):  # type: ignore[misc]
         return grant_type in self.row.grant_types
 
 
+def authenticate_public_client(query_client: Any, request: ProtocolRequest) -> Any:
+    """``none`` client authentication: ``client_id`` in the body, or (as oidc-agent sends it)
+    as the user of an HTTP Basic header with an empty password; never with a secret."""
+    if request.payload.data.get("client_secret"):
+        return None
+    client_id = request.payload.client_id
+    if not client_id:
+        user, password = extract_basic_authorization(request.headers)
+        client_id = user if user and not password else None
+    return query_client(client_id) if client_id else None
+
+
 class Provider(AuthorizationServer):  # type: ignore[misc]
     def __init__(self, *, session: Session, settings: Settings) -> None:
         super().__init__(scopes_supported=list(SCOPES))
@@ -133,6 +146,7 @@ class Provider(AuthorizationServer):  # type: ignore[misc]
         issuer = IssuerParameter()
         issuer.get_issuer = lambda: settings.effective_issuer
         self.register_extension(issuer)
+        self.register_client_auth_method("none", authenticate_public_client)
         self.register_grant(grants.CodeGrant, [grants.Pkce()])
         self.register_grant(grants.RefreshGrant)
         self.register_grant(grants.DeviceGrant)
