@@ -1,7 +1,8 @@
 """A person at a browser: a real ``fedcore serve`` with the demo federation, driven by headless
 Chromium (Debian's ``/usr/bin/chromium``) through Playwright.
 
-A site administrator signs in with a token from ``fedcore token create``, finds her site in the
+A site administrator signs in through fedcore's own OpenID provider with her demo account (the
+pages run the authorization code flow), finds her site in the
 filtered site list, declares a downtime in the site's time zone (first with a mistake the form
 must point at) and sees it on the site page; then the same pages on a phone-sized screen.
 Screenshots go to ``artifacts/screenshots/`` for a reviewer.
@@ -9,6 +10,7 @@ Screenshots go to ``artifacts/screenshots/`` for a reviewer.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import socket
@@ -79,7 +81,7 @@ def _wait_until_up(url: str, server: subprocess.Popen[bytes]) -> None:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    """The demo federation served over HTTP; yields (base URL, the site admin's token)."""
+    """The demo federation served over HTTP; yields (base URL, the demo accounts' password)."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     env = {
@@ -91,7 +93,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
         "FEDCORE_LOG_LEVEL": "WARNING",
     }
     _fedcore(env, "demo")
-    token = _fedcore(env, "token", "create", "--subject", SITE_ADMIN)
+    credentials = json.loads((Path(env["FEDCORE_DATA_DIR"]) / "demo-credentials.json").read_text())
+    password = credentials["password"]
     server = subprocess.Popen(
         [sys.executable, "-m", "fedcore", "serve", "--port", str(port)],
         env=env,
@@ -100,7 +103,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
     )
     try:
         _wait_until_up(url, server)
-        yield url, token
+        yield url, password
     finally:
         server.terminate()
         server.wait(timeout=10)
@@ -129,24 +132,25 @@ def fits_the_screen(page: Page, name: str) -> None:
     shot(page, name)
 
 
-def sign_in(page: Page, url: str, token: str) -> None:
+def sign_in(page: Page, url: str, password: str) -> None:
     page.goto(url)
     page.get_by_role("link", name="Sign in").click()
-    page.get_by_label("API token").fill(token)
+    page.get_by_label("E-mail address").fill(SITE_ADMIN)
+    page.get_by_label("Password").fill(password)
     shot(page, "02-sign-in")
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_text(f"Signed in as {SITE_ADMIN}")).to_be_visible()
 
 
 def test_site_admin_declares_a_downtime(browser: Browser, server: tuple[str, str]) -> None:
-    url, token = server
+    url, password = server
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     context.set_default_timeout(10_000)
     page = context.new_page()
     page.goto(url)
     expect(page.get_by_role("heading", name="fedcore", exact=True)).to_be_visible()
     shot(page, "01-home")
-    sign_in(page, url, token)
+    sign_in(page, url, password)
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Registry").click()
     page.get_by_role("link", name="Sites", exact=True).first.click()
@@ -200,18 +204,20 @@ def test_site_admin_declares_a_downtime(browser: Browser, server: tuple[str, str
 
 
 def test_pages_fit_a_phone(browser: Browser, server: tuple[str, str]) -> None:
-    url, token = server
+    url, password = server
     context = browser.new_context(
         viewport={"width": 375, "height": 812}, device_scale_factor=2, is_mobile=True
     )
     context.set_default_timeout(10_000)
     page = context.new_page()
-    sign_in(page, url, token)
+    sign_in(page, url, password)
     for name, path in [
         ("07-phone-home", "/"),
         ("08-phone-sites", "/registry/sites/"),
         ("09-phone-downtimes", "/registry/downtimes/?when=all"),
-        ("12-phone-sign-in", "/login"),
+        ("12-phone-account", "/aai/account"),
+        ("13-phone-clients", "/aai/clients"),
+        ("14-phone-device", "/aai/device"),
     ]:
         page.goto(url + path)
         fits_the_screen(page, name)
