@@ -475,6 +475,11 @@ class Run:
         return self.requests / self.seconds
 
     @property
+    def cpu_ms(self) -> float:
+        """Milliseconds of server CPU per grant."""
+        return 1000 * self.server_cores / self.rps if self.rps else math.inf
+
+    @property
     def failed(self) -> bool:
         return any(self.errors.values())
 
@@ -573,6 +578,10 @@ def median_run(runs: list[Run]) -> Run:
     return ordered[(len(ordered) - 1) // 2]
 
 
+def geometric_mean(values: list[float]) -> float:
+    return math.exp(statistics.fmean(math.log(v) for v in values)) if values else math.nan
+
+
 def report(measured: list[Run], targets: list[Target], database: str, args: Any) -> int:
     print(
         f"\n## AAI token endpoint: fedcore ({database}, {args.fedcore_workers} uvicorn workers) "
@@ -592,6 +601,7 @@ def report(measured: list[Run], targets: list[Target], database: str, args: Any)
     print(header)
     print("-" * len(header))
     ratios: dict[str, list[float]] = {grant: [] for grant in GRANTS}
+    cpu_ratios: dict[str, list[float]] = {grant: [] for grant in GRANTS}
     best_cc_per_core = 0.0
     disturbed = False
     for grant in GRANTS:
@@ -606,8 +616,10 @@ def report(measured: list[Run], targets: list[Target], database: str, args: Any)
                 ]
                 pair[name] = median_run(runs)
             fed, node = pair["fedcore"], pair["node"]
-            ratio = fed.rps / node.rps
-            ratios[grant].append(ratio)
+            ratio = fed.rps / node.rps if node.rps else math.nan
+            if fed.rps and node.rps:
+                ratios[grant].append(ratio)
+                cpu_ratios[grant].append(node.cpu_ms / fed.cpu_ms)
             other = max(fed.other_cores, node.other_cores)
             disturbed |= other > OTHER_LOAD_WARNING
             if grant == CLIENT_CREDENTIALS and fed.server_cores > 0:
@@ -618,14 +630,16 @@ def report(measured: list[Run], targets: list[Target], database: str, args: Any)
                 f"{node.rps:>10,.0f} {f'{node.p50_ms:.1f}/{node.p99_ms:.1f}':>13} "
                 f"{node.server_cores:>5.0%} | {ratio:>5.2f} | {other:.0%}"
                 + ("  DISTURBED" if other > OTHER_LOAD_WARNING else "")
+                + ("  ERRORS" if fed.failed or node.failed else "")
             )
     print()
     for grant in GRANTS:
-        mean = math.exp(statistics.fmean(math.log(r) for r in ratios[grant]))
+        mean = geometric_mean(ratios[grant])
         verdict = "meets" if mean >= AIM_RATIO else "MISSES"
         print(
             f"geometric-mean ratio fedcore/node, {grant}: {mean:.2f}x "
-            f"({verdict} the aim of {AIM_RATIO}x)"
+            f"({verdict} the aim of {AIM_RATIO}x); per second of server CPU: "
+            f"{geometric_mean(cpu_ratios[grant]):.2f}x"
         )
     print(
         f"reference: Keycloak's published sizing is {KEYCLOAK_CC_PER_VCPU} client-credentials "
