@@ -111,7 +111,8 @@ def _bearer_error(status: int, error: str, description: str) -> JSONResponse:
     )
 
 
-@router.api_route("/oidc/userinfo", methods=["GET", "POST"], tags=["OpenID provider"])
+@router.get("/oidc/userinfo", tags=["OpenID provider"])
+@router.post("/oidc/userinfo", tags=["OpenID provider"])
 def userinfo(request: Request, session: DbSession, protocol: Protocol) -> Response:
     """OpenID Connect UserInfo: the current claims of the token's subject, per granted scope."""
     settings = get_settings_dep(request)
