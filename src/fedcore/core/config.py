@@ -52,7 +52,13 @@ class Settings(BaseSettings):
     upstream_providers: str = Field(
         default="",
         description="JSON list of upstream OpenID providers: "
-        '[{"name": ..., "issuer": ..., "client_id": ..., "client_secret": ..., "scope": ...}]',
+        '[{"name": ..., "display_name": ..., "issuer": ..., "client_id": ..., '
+        '"client_secret": ..., "scope": ...}]',
+    )
+    upstream_ca_bundle: str = Field(
+        default="",
+        description="PEM file of the CAs trusted for TLS to upstream OpenID providers; empty: "
+        "the system's",
     )
     aup_url: str = Field(default="/aai/aup", description="platform acceptable-use policy")
     aup_version: str = Field(default="1", description="bump to make everyone accept it again")

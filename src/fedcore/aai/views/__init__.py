@@ -1,5 +1,6 @@
-"""AAI pages under ``/aai/``: sign-up, login (with second factor), the account, client
-registration and approval, the device user-code page and the consent screen.
+"""AAI pages under ``/aai/``: sign-up, login (with second factor or through an upstream
+provider), the account, client registration and approval, the device user-code page and the
+consent screen.
 
 Pages call the same service functions as the protocol endpoints and the CLI. Forms post with a
 CSRF token and redirect after success; on bad input the page is shown again with the message next
@@ -12,7 +13,7 @@ from pathlib import Path
 
 from fastapi import APIRouter
 
-from fedcore.aai.views import accounts, authorize, clients, rp
+from fedcore.aai.views import accounts, authorize, clients, rp, upstream
 
 TEMPLATES = Path(__file__).parent.parent / "templates"
 
@@ -20,6 +21,7 @@ router = APIRouter()
 router.include_router(accounts.router)
 router.include_router(clients.router)
 router.include_router(authorize.router)
+router.include_router(upstream.router)
 
 issuer_router = authorize.issuer_router
 """Browser-facing protocol pages (authorize, logout), mounted under the issuer's path."""

@@ -1,5 +1,5 @@
-"""The account page ``/aai/account``: profile, the policy, identities, sign-in sessions (end one
-or all others), the TOTP second factor (set up with a code, turn off with a code) and the token
+"""The account page ``/aai/account``: profile, the policy, identities (link another through an
+upstream provider, unlink any but the last), sign-in sessions (end one or all others), the TOTP second factor (set up with a code, turn off with a code) and the token
 grants issued to clients (revoke). Every change needs the browser's sign-in session; without one
 the browser goes to the sign-in page and comes back.
 """
@@ -14,8 +14,17 @@ from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
 from fedcore.aai.models import Account, LoginSession
-from fedcore.aai.service import accounts, clients, first_party, profile, sessions, tokens
+from fedcore.aai.service import (
+    accounts,
+    clients,
+    first_party,
+    profile,
+    sessions,
+    tokens,
+    upstream,
+)
 from fedcore.aai.views.session import redirect, signed_in
+from fedcore.aai.views.upstream import sign_in_choices
 from fedcore.core.deps import CsrfChecked, DbSession
 from fedcore.core.errors import FedcoreError, NotFound
 from fedcore.core.templating import flash, render
@@ -57,6 +66,8 @@ def _page(
         credential=credential,
         pending_totp=pending_totp,
         identities=accounts.list_identities(session=session, account=account),
+        provider_names=upstream.provider_names(settings=settings),
+        **sign_in_choices(settings),
         login_sessions=sessions.list_login_sessions(session=session, account=account),
         current_sid=login.id,
         handle=sessions.session_handle,
@@ -127,6 +138,36 @@ def update_profile(
         )
     flash(request, "Your profile is saved.")
     return redirect(ACCOUNT)
+
+
+@router.post("/account/identities/unlink")
+def unlink_identity(
+    request: Request,
+    session: DbSession,
+    _csrf: CsrfChecked,
+    identity_id: Annotated[str, Form()] = "",
+) -> Response:
+    if (user := signed_in(request, session)) is None:
+        return _sign_in_first()
+    login, account = user
+    try:
+        upstream.unlink_identity(
+            session=session,
+            account=account,
+            identity_id=int(identity_id) if identity_id.isdigit() else 0,
+            keep_session=login.id,
+        )
+    except FedcoreError as exc:
+        return _page(
+            request,
+            session,
+            login,
+            account,
+            errors={"identity": exc.detail},
+            status_code=exc.status,
+        )
+    flash(request, "The identity is unlinked: it no longer signs in to your account.")
+    return redirect(f"{ACCOUNT}#identities")
 
 
 @router.post("/account/sessions/end")

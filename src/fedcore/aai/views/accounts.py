@@ -30,6 +30,7 @@ from fedcore.aai.views.session import (
     redirect,
     signed_in,
 )
+from fedcore.aai.views.upstream import sign_in_choices
 from fedcore.core.deps import AppSettings, CsrfChecked, DbSession
 from fedcore.core.errors import FedcoreError, NotAuthenticated, RuleViolation, ValidationFailed
 from fedcore.core.ratelimit import failure_limiter
@@ -176,13 +177,16 @@ def verify_email(request: Request, session: DbSession, token: str = "") -> Respo
 
 
 @router.get("/login")
-def login_form(request: Request, session: DbSession, next: str = "/") -> Response:
+def login_form(
+    request: Request, session: DbSession, settings: AppSettings, next: str = "/"
+) -> Response:
     return render(
         request,
         "aai/login.html",
         next=local_path(next),
         email="",
         signed_in=current_login_session(request, session),
+        **sign_in_choices(settings),
     )
 
 
@@ -190,13 +194,14 @@ def login_form(request: Request, session: DbSession, next: str = "/") -> Respons
 def login(
     request: Request,
     session: DbSession,
+    settings: AppSettings,
     _csrf: CsrfChecked,
     email: Annotated[str, Form()] = "",
     password: Annotated[str, Form()] = "",
     next: Annotated[str, Form()] = "/",
 ) -> Response:
     next_path = local_path(next)
-    context = {"next": next_path, "email": email, "signed_in": None}
+    context = {"next": next_path, "email": email, "signed_in": None, **sign_in_choices(settings)}
     if (refused := _too_many(request, "aai/login.html", **context)) is not None:
         return refused
     try:
