@@ -9,7 +9,9 @@ command with one ``error:`` line on standard error and exit code 2, having chang
 from __future__ import annotations
 
 import json
+import sys
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -17,7 +19,7 @@ import typer
 from fedcore.aai.enums import GRANT_ALIASES, ClientStatus
 from fedcore.aai.models import Client
 from fedcore.aai.schemas import ClientCreate, ClientRead, grant_choices
-from fedcore.aai.service import clients, keys
+from fedcore.aai.service import accounts, clients, keys
 from fedcore.core.cli import cli_session, fail
 from fedcore.core.config import Settings, get_settings
 from fedcore.core.db import isoformat_z
@@ -26,8 +28,10 @@ from fedcore.core.security import Principal, principal_for
 app = typer.Typer(help="Federated AAI (OpenID provider).", no_args_is_help=True)
 client_app = typer.Typer(help="OIDC clients and service accounts.", no_args_is_help=True)
 keys_app = typer.Typer(help="Signing keys of the OpenID provider.", no_args_is_help=True)
+account_app = typer.Typer(help="Accounts of people.", no_args_is_help=True)
 app.add_typer(client_app, name="client")
 app.add_typer(keys_app, name="keys")
+app.add_typer(account_app, name="account")
 
 SHORT_GRANTS = {grant.value: alias for alias, grant in GRANT_ALIASES.items()}
 
@@ -259,3 +263,53 @@ def keys_list() -> None:
             for k in keys.list_keys(session=session)
         ]
     _table(["KID", "ALG", "CREATED", "ACTIVE_FROM", "RETIRED_AT", "EXPIRES_AT"], rows)
+
+
+def _read_password(password_file: Path | None) -> str:
+    """The password from the file, or from standard input (asked for twice on a terminal);
+    one trailing line break is not part of it."""
+    if password_file is not None:
+        try:
+            text = password_file.read_text()
+        except (OSError, UnicodeError) as exc:
+            fail(f"password_file: cannot read {str(password_file)!r} ({exc})")
+    elif sys.stdin.isatty():
+        text = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        text = sys.stdin.read()
+    return text.removesuffix("\n").removesuffix("\r")
+
+
+@account_app.command("create")
+def account_create(
+    email: Annotated[str, typer.Option(help="the sign-in address (counts as verified)")] = "",
+    given_name: Annotated[str, typer.Option(help="the person's given name")] = "",
+    family_name: Annotated[str, typer.Option(help="the person's family name")] = "",
+    password_file: Annotated[
+        Path | None,
+        typer.Option(help="read the password from this file; default: standard input"),
+    ] = None,
+) -> None:
+    """Create a local account with a verified address (the person accepts the acceptable-use
+    policy at the first sign-in); prints it as one JSON object on the last line, with its
+    voperson_id."""
+    settings = get_settings()
+    password = _read_password(password_file)
+    with cli_session(settings) as session:
+        account = accounts.sign_up(
+            session=session,
+            settings=settings,
+            email=email,
+            password=password,
+            given_name=given_name,
+            family_name=family_name,
+            accept_aup=False,
+            by_operator=True,
+        )
+        document = {
+            "voperson_id": account.voperson_id,
+            "email": account.email,
+            "name": account.name,
+            "email_verified": account.email_verified,
+        }
+    typer.echo(json.dumps(document))

@@ -151,13 +151,18 @@ def sign_up(
     given_name: str,
     family_name: str,
     accept_aup: bool,
+    by_operator: bool = False,
 ) -> Account:
-    """Create a local account (unverified) and mail it a verification link."""
+    """Create a local account (unverified) and mail it a verification link.
+
+    ``by_operator``: an operator creates it (``fedcore aai account create``): the address counts
+    as verified, no mail is sent, and the person accepts the policy at the first sign-in (nobody
+    accepts it for them)."""
     given_name = profile.check_name(given_name, "given_name", "given name")
     family_name = profile.check_name(family_name, "family_name", "family name")
     email = normalise_email(email)
     check_password(password, email)
-    if not accept_aup:
+    if not accept_aup and not by_operator:
         raise ValidationFailed(
             "you need to accept the acceptable-use policy to get an account", field="accept_aup"
         )
@@ -176,12 +181,12 @@ def sign_up(
                 voperson_id=voperson_id,
                 status=AccountStatus.ACTIVE,
                 email=email,
-                email_verified=False,
+                email_verified=by_operator,
                 name=f"{given_name} {family_name}",
                 given_name=given_name,
                 family_name=family_name,
-                aup_accepted_at=now,
-                aup_version=settings.aup_version,
+                aup_accepted_at=now if accept_aup else None,
+                aup_version=settings.aup_version if accept_aup else "",
                 created_at=now,
             )
             session.add(account)
@@ -202,7 +207,8 @@ def sign_up(
             session.flush()
     except IntegrityError:
         raise taken from None
-    _mail_verification(session=session, settings=settings, account=account)
+    if not by_operator:
+        _mail_verification(session=session, settings=settings, account=account)
     return account
 
 
