@@ -623,7 +623,7 @@ def sign_in_account(*, session: Session, login: UpstreamLogin) -> Account | None
     return account
 
 
-def _identity_taken(login: UpstreamLogin) -> Conflict:
+def _identity_taken() -> Conflict:
     return Conflict(
         "this identity is already linked to another account; sign in with it to use that "
         "account, or unlink it there first",
@@ -641,7 +641,7 @@ def register_account(
             "you need to accept the acceptable-use policy to get an account", field="accept_aup"
         )
     if find_identity(session=session, issuer=login.issuer, subject=login.subject) is not None:
-        raise _identity_taken(login)
+        raise _identity_taken()
     claims = login.claims
     now = utcnow()
     try:
@@ -675,7 +675,7 @@ def register_account(
             )
             session.flush()
     except IntegrityError:
-        raise _identity_taken(login) from None
+        raise _identity_taken() from None
     return account
 
 
@@ -686,7 +686,7 @@ def link_identity(*, session: Session, account: Account, login: UpstreamLogin) -
     if existing is not None:
         if existing.account_id == account.id:
             raise RuleViolation("this identity is linked to your account already")
-        raise _identity_taken(login)
+        raise _identity_taken()
     now = utcnow()
     identity = Identity(
         account_id=account.id,
@@ -701,7 +701,7 @@ def link_identity(*, session: Session, account: Account, login: UpstreamLogin) -
             session.add(identity)
             session.flush()
     except IntegrityError:
-        raise _identity_taken(login) from None
+        raise _identity_taken() from None
     return identity
 
 
