@@ -540,6 +540,22 @@ def test_forged_id_tokens_are_refused(settings: Settings, peer: Upstream) -> Non
         )
 
 
+def test_a_rotated_upstream_key_is_fetched_when_it_signs(
+    client: TestClient, settings: Settings, peer: Upstream
+) -> None:
+    provider = upstream.get_provider(settings=settings, name=NAME)
+    known = {key.kid for key in upstream.discover(settings=settings, provider=provider).keys}
+    peer.server.settings["FEDCORE_KEY_PUBLISH_LEAD"] = "0"
+    try:
+        peer.server.cli("aai", "keys", "rotate")
+    finally:
+        del peer.server.settings["FEDCORE_KEY_PUBLISH_LEAD"]
+    answer = upstream_login(client, peer.alice)
+    assert answer.headers["location"] == "/aai/upstream/register"
+    fetched = {key.kid for key in upstream.discover(settings=settings, provider=provider).keys}
+    assert fetched - known, "the ID token's new kid made the key set be fetched again"
+
+
 # --- configuration -----------------------------------------------------------------------------
 
 
