@@ -235,14 +235,20 @@ def postgres_database(cluster_url: str, name: str) -> str:
 
 @contextmanager
 def running_server(
-    root: Path, pki: Pki, *, database_url: str = "", settings: dict[str, str] | None = None
+    root: Path,
+    pki: Pki,
+    *,
+    database_url: str = "",
+    settings: dict[str, str] | None = None,
+    port: int | None = None,
 ) -> Iterator[FedcoreServer]:
-    """A fedcore server with its own data directory ROOT (SQLite there unless DATABASE_URL)."""
+    """A fedcore server with its own data directory ROOT (SQLite there unless DATABASE_URL), on
+    PORT (default: a free one; give one to know the server's URLs before it starts)."""
     root.mkdir(parents=True, exist_ok=True)
     server = FedcoreServer(
         root=root,
         pki=pki,
-        port=free_port(),
+        port=port or free_port(),
         database_url=database_url or f"sqlite:///{root / 'fedcore.sqlite'}",
         settings=settings or {},
     )
