@@ -27,6 +27,18 @@ ADMIN = "operator@fedcore.test"
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
 
+@pytest.fixture(autouse=True)
+def forget_process_caches() -> Iterator[None]:
+    """Each test's database is rolled back: what a process caches from it must go too."""
+    from fedcore.aai.service import clients, keys
+
+    keys.forget_cached()
+    clients.forget_clients()
+    yield
+    keys.forget_cached()
+    clients.forget_clients()
+
+
 @pytest.fixture(scope="session")
 def shared_dir() -> Path:
     if not SHARED.is_dir():
@@ -51,8 +63,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
 @pytest.fixture(scope="session")
 def engine(database_url: str) -> Iterator[Engine]:
     engine = make_engine(database_url)
+    import fedcore.aai.models
     import fedcore.core.models
-    import fedcore.aai.models  # noqa: F401
     import fedcore.registry.models  # noqa: F401
 
     Base.metadata.drop_all(engine)

@@ -49,6 +49,7 @@ def test_rotation_publishes_ahead_and_keeps_old_keys_until_tokens_expire(
     old.retired_at = new.active_from
     old.expires_at = old.retired_at + keys.longest_token_lifetime(settings)
     session.commit()
+    keys.forget_cached()  # the rows were moved in time by hand, not by the clock
     assert _kid(_token(client, svc.auth)) == new.kid
     headers = {"Authorization": f"Bearer {old_token}"}
     assert client.get("/oidc/userinfo", headers=headers).status_code == 200

@@ -99,10 +99,19 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
 
 
 @contextmanager
-def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """One transaction: committed when the block ends, rolled back if it raises."""
+def session_scope(
+    factory: sessionmaker[Session], *, write: bool | None = True
+) -> Iterator[Session]:
+    """One transaction: committed when the block ends, rolled back if it raises.
+
+    ``write=True`` takes the database's write lock at once (SQLite ``BEGIN IMMEDIATE``), so a
+    transaction that reads and then writes never fails half-way on a concurrent writer;
+    ``False`` begins a plain transaction (readers never wait for writers) at once, ``None`` on
+    the first statement.
+    """
     session = factory()
-    session.connection(execution_options={WRITE_INTENT: True})
+    if write is not None:
+        session.connection(execution_options={WRITE_INTENT: write})
     try:
         yield session
         session.commit()

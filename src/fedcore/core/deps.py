@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 from fastapi import Depends, Form, Request
 from sqlalchemy.orm import Session
 
 from fedcore.core.config import Settings
-from fedcore.core.db import WRITE_INTENT
+from fedcore.core.db import session_scope
 from fedcore.core.errors import Forbidden, NotAuthenticated
 from fedcore.core.security import (
     ANONYMOUS,
@@ -31,18 +32,28 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    """The request's transaction: committed if the endpoint returns, rolled back if it raises."""
-    session: Session = request.app.state.sessionmaker()
-    if request.method not in SAFE_METHODS:
-        session.connection(execution_options={WRITE_INTENT: True})
-    try:
+    """The request's transaction: committed if the endpoint returns, rolled back if it raises.
+
+    Unsafe methods take the write lock up front (see ``session_scope``).
+    """
+    write = True if request.method not in SAFE_METHODS else None
+    with session_scope(request.app.state.sessionmaker, write=write) as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
+
+
+@contextmanager
+def request_transaction(request: Request, *, write: bool | None) -> Iterator[Session]:
+    """The request's transaction for a route that runs outside dependency injection (a hot path
+    doing all its work in one worker thread); ``write`` as in ``session_scope``. A replacement of
+    :func:`get_session` in ``app.dependency_overrides`` (the tests' rolled-back session) is used
+    instead when there is one."""
+    override = request.app.dependency_overrides.get(get_session)
+    if override is not None:
+        with contextmanager(override)() as session:
+            yield session
+        return
+    with session_scope(request.app.state.sessionmaker, write=write) as session:
+        yield session
 
 
 # scope="function": commit before the response is sent. FastAPI's default runs the code after

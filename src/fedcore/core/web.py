@@ -3,8 +3,6 @@ compatibility interfaces, and renders errors as RFC 9457 problem details."""
 
 from __future__ import annotations
 
-import time
-import uuid
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
@@ -17,9 +15,15 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.responses import Response
 
+from fedcore.core.accesslog import AccessLog
 from fedcore.core.config import Settings, get_settings
 from fedcore.core.db import make_engine, make_sessionmaker
-from fedcore.core.deps import CsrfChecked, CurrentPrincipal, DbSession, get_principal
+from fedcore.core.deps import (
+    CsrfChecked,
+    CurrentPrincipal,
+    DbSession,
+    get_principal,
+)
 from fedcore.core.errors import FedcoreError, NotAuthenticated
 from fedcore.core.logging import configure_logging, get_logger
 from fedcore.core.security import authenticate, register_verifier, revoke_api_token
@@ -178,34 +182,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         https_only=settings.base_url.startswith("https://"),
     )
 
-    @app.middleware("http")
-    async def access_log(request: Request, call_next: Any) -> Response:
-        started = time.perf_counter()
-        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex[:16]
-        response: Response = await call_next(request)
-        response.headers["x-request-id"] = request_id
-        log.info(
-            "request",
-            method=request.method,
-            path=request.url.path,
-            status=response.status_code,
-            ms=round((time.perf_counter() - started) * 1000, 1),
-            request_id=request_id,
-        )
-        return response
+    app.add_middleware(AccessLog)
 
     install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     register_subsystem(registry_views.TEMPLATES, NavEntry("Registry", "/registry/"))
     register_subsystem(aai_views.TEMPLATES, NavEntry("Account", "/aai/account"))
     _core_pages(app)
-    app.include_router(registry_api.router, prefix="/api/registry", tags=["registry"])
-    app.include_router(registry_views.router, prefix="/registry", include_in_schema=False)
-    app.include_router(aai_views.router, prefix="/aai", include_in_schema=False)
+    # The provider's protocol routes first: token requests are the busiest, and routes are
+    # matched in order.
     issuer_path = urlsplit(settings.effective_issuer).path
     app.include_router(aai_endpoints.router, prefix=issuer_path)
     app.include_router(aai_views.issuer_router, prefix=issuer_path, include_in_schema=False)
     app.include_router(aai_views.rp_router, include_in_schema=False)
+    app.include_router(registry_api.router, prefix="/api/registry", tags=["registry"])
+    app.include_router(registry_views.router, prefix="/registry", include_in_schema=False)
+    app.include_router(aai_views.router, prefix="/aai", include_in_schema=False)
     register_verifier(access_token_verifier)
     app.include_router(gocdbpi.router, prefix="/gocdbpi", tags=["GOCDB PI"])
     app.include_router(gocdbpi_write.router, prefix="/gocdbpi", tags=["GOCDB PI"])

@@ -9,17 +9,22 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
 
-from fedcore.aai.http import NO_STORE, Protocol, as_response
+from fedcore.aai.enums import GrantType
+from fedcore.aai.http import NO_STORE, Protocol, as_response, protocol_request
 from fedcore.aai.oidc import endpoints
-from fedcore.aai.oidc.server import ProtocolResponse, Provider
+from fedcore.aai.oidc.server import ProtocolRequest, ProtocolResponse, Provider
 from fedcore.aai.service import claims, keys, tokens
-from fedcore.core.deps import DbSession, get_settings_dep
+from fedcore.core.deps import DbSession, get_settings_dep, request_transaction
 from fedcore.core.ratelimit import failure_limiter
 
 router = APIRouter()
+
+READ_ONLY_GRANTS = frozenset({GrantType.CLIENT_CREDENTIALS.value})
+"""Grants that write nothing: their requests do not queue for the database's write lock."""
 
 
 def _client_key(request: Request) -> str:
@@ -71,12 +76,46 @@ def jwks(request: Request, session: DbSession) -> JSONResponse:
     )
 
 
-@router.post("/oidc/token", tags=["OpenID provider"])
-def token(request: Request, session: DbSession, protocol: Protocol) -> Response:
+def _answer(
+    request: Request, protocol: ProtocolRequest, *, endpoint: str | None, write: bool | None
+) -> ProtocolResponse:
+    """The provider's answer, in one transaction, all in the calling (worker) thread."""
+    with request_transaction(request, write=write) as session:
+        provider = Provider(session=session, settings=get_settings_dep(request))
+        result: ProtocolResponse = (
+            provider.create_token_response(protocol)
+            if endpoint is None
+            else provider.create_endpoint_response(endpoint, protocol)
+        )
+        return result
+
+
+async def token(request: Request) -> Response:
+    """The token endpoint. Like introspection it is a plain route, not a FastAPI one: clients
+    authenticate themselves (no bearer token), and the whole answer is made in one worker
+    thread. Client credentials only read (usually nothing: clients and the signing key are
+    cached), so they never queue for the write lock."""
     if (refused := _refuse_if_limited(request, "token")) is not None:
         return refused
-    provider = Provider(session=session, settings=get_settings_dep(request))
-    return _limited(request, "token", provider.create_token_response(protocol))
+    protocol = await protocol_request(request)
+    write = True if protocol.payload.grant_type not in READ_ONLY_GRANTS else None
+    result = await run_in_threadpool(_answer, request, protocol, endpoint=None, write=write)
+    return _limited(request, "token", result)
+
+
+async def introspect(request: Request) -> Response:
+    """RFC 7662 introspection (read only; see :func:`token`)."""
+    if (refused := _refuse_if_limited(request, "token")) is not None:
+        return refused
+    protocol = await protocol_request(request)
+    result = await run_in_threadpool(
+        _answer, request, protocol, endpoint="introspection", write=None
+    )
+    return _limited(request, "token", result)
+
+
+router.add_route("/oidc/token", token, methods=["POST"], include_in_schema=False)
+router.add_route("/oidc/introspect", introspect, methods=["POST"], include_in_schema=False)
 
 
 @router.post("/oidc/device", tags=["OpenID provider"])
@@ -92,14 +131,6 @@ def device_authorization(request: Request, session: DbSession, protocol: Protoco
 def revoke(request: Request, session: DbSession, protocol: Protocol) -> Response:
     provider = Provider(session=session, settings=get_settings_dep(request))
     return as_response(provider.create_endpoint_response("revocation", protocol))
-
-
-@router.post("/oidc/introspect", tags=["OpenID provider"])
-def introspect(request: Request, session: DbSession, protocol: Protocol) -> Response:
-    if (refused := _refuse_if_limited(request, "token")) is not None:
-        return refused
-    provider = Provider(session=session, settings=get_settings_dep(request))
-    return _limited(request, "token", provider.create_endpoint_response("introspection", protocol))
 
 
 def _bearer_error(status: int, error: str, description: str) -> JSONResponse:

@@ -157,7 +157,7 @@ class Provider(AuthorizationServer):  # type: ignore[misc]
         self.register_endpoint(endpoints.Introspection(self))
 
     def query_client(self, client_id: str) -> OAuthClient | None:
-        row = clients.find_client(session=self.session, client_id=client_id)
+        row = clients.protocol_client(session=self.session, client_id=client_id)
         if row is None or row.status != ClientStatus.APPROVED:
             return None
         return OAuthClient(row)

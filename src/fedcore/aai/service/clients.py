@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+import time
 import uuid
 
 from sqlalchemy import case, select
@@ -58,6 +59,34 @@ def _service_subject(settings: Settings) -> str:
 def find_client(*, session: Session, client_id: str) -> Client | None:
     """The client, or None; no permission check (the protocol layer authenticates clients)."""
     return session.scalar(select(Client).where(Client.client_id == client_id))
+
+
+CLIENT_CACHE_SECONDS = 5.0
+_protocol_clients: dict[str, tuple[float, Client]] = {}
+
+
+def protocol_client(*, session: Session, client_id: str) -> Client | None:
+    """A registered client as the token endpoint sees it, read at most every
+    ``CLIENT_CACHE_SECONDS`` per process (changes made here are seen at once).
+
+    The copy is detached from any session. Tokens of a client that is no longer approved are
+    refused when they are verified (``tokens.verify_access_token``), cached or not.
+    """
+    hit = _protocol_clients.get(client_id)
+    if hit is not None and hit[0] > time.monotonic():
+        return hit[1]
+    row = find_client(session=session, client_id=client_id)
+    if row is None:
+        return None
+    columns = Client.__mapper__.column_attrs
+    copy = Client(**{column.key: getattr(row, column.key) for column in columns})
+    _protocol_clients[client_id] = (time.monotonic() + CLIENT_CACHE_SECONDS, copy)
+    return copy
+
+
+def forget_clients() -> None:
+    """Drop the protocol's cached clients (after any change, and between tests)."""
+    _protocol_clients.clear()
 
 
 def get_client(*, session: Session, client_id: str) -> Client:
@@ -178,6 +207,7 @@ def update_client(
         client.decided_by = ""
         client.decision_reason = ""
     session.flush()
+    forget_clients()
     return client
 
 
@@ -200,6 +230,7 @@ def delete_client(*, session: Session, actor: Principal, client_id: str) -> None
     _revoke_grants(session, client, "client deleted")
     session.delete(client)
     session.flush()
+    forget_clients()
 
 
 def rotate_client_secret(
@@ -212,6 +243,7 @@ def rotate_client_secret(
         raise RuleViolation("a public client has no secret to rotate")
     secret, client.secret_hash = _new_secret()
     session.flush()
+    forget_clients()
     return client, secret
 
 
@@ -243,6 +275,7 @@ def decide_client(
     if decision != ClientStatus.APPROVED:
         _revoke_grants(session, client, f"client {decision}")
     session.flush()
+    forget_clients()
     return client
 
 
@@ -260,4 +293,5 @@ def set_service_entitlements(
         )
     client.entitlements = ServiceEntitlements(entitlements=entitlements).entitlements
     session.flush()
+    forget_clients()
     return client

@@ -7,18 +7,21 @@ expires. :func:`rotate_keys` publishes the next key ``key_publish_lead`` seconds
 so relying parties that cache the JWKS already know it when the first token signed by it arrives.
 
 Imported key objects are cached per ``kid`` (a key never changes once written); which key signs
-is read from the database on each use, so every process of a deployment follows a rotation.
+is read from the database at most every ``SIGNER_CACHE_SECONDS`` and again when the next key
+becomes active, so every process of a deployment follows a rotation on time.
 """
 
 from __future__ import annotations
 
 import secrets
+import time
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from joserfc import jwk
 from joserfc.jwk import ECKey, KeyParameters, RSAKey
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from fedcore.aai.models import SigningKey
@@ -27,6 +30,7 @@ from fedcore.core.db import utcnow
 from fedcore.core.errors import ValidationFailed
 
 SIGNING_ALGS = ("RS256", "ES256")
+SIGNER_CACHE_SECONDS = 5.0
 CLOCK_SKEW = timedelta(seconds=60)
 
 _imported: dict[str, RSAKey | ECKey] = {}
@@ -79,11 +83,31 @@ def rotate_keys(*, session: Session, settings: Settings, alg: str | None = None)
         key.retired_at = min(new.active_from, key.retired_at or new.active_from)
         key.expires_at = key.retired_at + longest_token_lifetime(settings)
     session.flush()
+    forget_cached()
     return new
 
 
-def signing_key(*, session: Session, settings: Settings) -> tuple[SigningKey, RSAKey | ECKey]:
-    """The key that signs now (made on first use), with its imported JWK."""
+@dataclass(frozen=True)
+class Signer:
+    kid: str
+    alg: str
+    key: RSAKey | ECKey
+
+
+_signer: tuple[float, Signer] | None = None
+"""The signing key in use and until when (``time.monotonic``) this process may keep using it."""
+
+
+def signer(*, session: Session, settings: Settings) -> Signer:
+    """The key that signs now (made on first use).
+
+    Kept for at most ``SIGNER_CACHE_SECONDS`` and never past the next key's ``active_from``,
+    so a rotation takes effect in every process on time without a query per token.
+    """
+    global _signer
+    cached = _signer
+    if cached is not None and cached[0] > time.monotonic():
+        return cached[1]
     now = utcnow()
     row = session.scalars(
         select(SigningKey)
@@ -94,23 +118,32 @@ def signing_key(*, session: Session, settings: Settings) -> tuple[SigningKey, RS
     ).first()
     if row is None:
         row = rotate_keys(session=session, settings=settings)
-    return row, _import(row.kid, row.private_jwk)
+    upcoming = session.scalar(
+        select(func.min(SigningKey.active_from)).where(SigningKey.active_from > now)
+    )
+    keep = SIGNER_CACHE_SECONDS
+    if upcoming is not None:
+        keep = min(keep, (upcoming - now).total_seconds())
+    current = Signer(row.kid, row.alg, _import(row.kid, row.private_jwk))
+    _signer = (time.monotonic() + keep, current)
+    return current
+
+
+def forget_cached() -> None:
+    """Drop what this process remembers about keys (after a rotation, and between tests)."""
+    global _signer
+    _signer = None
+    _imported.clear()
 
 
 def verification_key(*, session: Session, kid: str) -> RSAKey | ECKey | None:
     """The published key with this ``kid`` (public part), or None if unknown or expired."""
-    cached = _imported.get(kid)
-    if cached is None:
-        row = session.scalar(select(SigningKey).where(SigningKey.kid == kid))
-        if row is None:
-            return None
-        cached = _import(kid, row.private_jwk)
-        expires_at = row.expires_at
-    else:
-        expires_at = session.scalar(select(SigningKey.expires_at).where(SigningKey.kid == kid))
-    if expires_at is not None and expires_at <= utcnow():
+    row = session.execute(
+        select(SigningKey.private_jwk, SigningKey.expires_at).where(SigningKey.kid == kid)
+    ).first()
+    if row is None or (row.expires_at is not None and row.expires_at <= utcnow()):
         return None
-    return cached
+    return _import(kid, row.private_jwk)
 
 
 def _import(kid: str, data: dict[str, Any]) -> RSAKey | ECKey:
@@ -122,18 +155,23 @@ def _import(kid: str, data: dict[str, Any]) -> RSAKey | ECKey:
     return key
 
 
-def public_jwks(*, session: Session, settings: Settings) -> dict[str, Any]:
-    """The JWKS document: every key not yet expired, newest first (made on first use)."""
-    now = utcnow()
-    rows = list(
+def _published(session: Session) -> list[SigningKey]:
+    return list(
         session.scalars(
             select(SigningKey)
-            .where(or_(SigningKey.expires_at.is_(None), SigningKey.expires_at > now))
+            .where(or_(SigningKey.expires_at.is_(None), SigningKey.expires_at > utcnow()))
             .order_by(SigningKey.active_from.desc())
         )
     )
+
+
+def public_jwks(*, session: Session, settings: Settings) -> dict[str, Any]:
+    """The JWKS document: every key not yet expired, newest first (made on first use)."""
+    rows = _published(session)
     if not rows:
-        rows = [signing_key(session=session, settings=settings)[0]]
+        forget_cached()
+        signer(session=session, settings=settings)
+        rows = _published(session)
     return {"keys": [row.public_jwk for row in rows]}
 
 

@@ -97,8 +97,8 @@ def create_grant(
 
 
 def sign(*, session: Session, settings: Settings, claims: dict[str, Any], typ: str = "JWT") -> str:
-    row, key = keys.signing_key(session=session, settings=settings)
-    return jwt.encode({"alg": row.alg, "kid": row.kid, "typ": typ}, claims, key)
+    current = keys.signer(session=session, settings=settings)
+    return jwt.encode({"alg": current.alg, "kid": current.kid, "typ": typ}, claims, current.key)
 
 
 def issue_access_token(
@@ -121,7 +121,7 @@ def issue_access_token(
         "exp": _epoch(now) + lifetime,
         "iat": _epoch(now),
         "nbf": _epoch(now),
-        "jti": uuid.uuid4().hex,
+        "jti": secrets.token_hex(16),
         "client_id": client.client_id,
         "scope": scope,
     }
