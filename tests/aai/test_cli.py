@@ -239,6 +239,21 @@ def test_keys_rotate_and_list(database: Engine) -> None:
     assert new[4:] == ["-", "-"]
 
 
+def test_prune_reports_what_it_deleted(database: Engine) -> None:
+    result = run("prune")
+    assert result.exit_code == 0, result.stderr
+    counts = json.loads(result.stdout.strip().splitlines()[-1])
+    assert set(counts) == {
+        "signing_keys",
+        "tokens",
+        "authorization_codes",
+        "device_codes",
+        "email_tokens",
+        "login_sessions",
+    }
+    assert all(isinstance(n, int) for n in counts.values())
+
+
 def test_the_fedcore_command_prints_the_client_on_its_last_line(database: Engine) -> None:
     env = {
         **os.environ,

@@ -39,7 +39,8 @@ Protocol endpoints (relative to ``FEDCORE_ISSUER``, see ``aai/oidc``): discovery
 (authorization_code + PKCE, refresh_token, device_code, client_credentials, token-exchange),
 ``/oidc/device`` (RFC 8628), ``/oidc/userinfo``, ``/oidc/introspect`` (RFC 7662, confidential
 clients), ``/oidc/revoke`` (RFC 7009), ``/oidc/logout`` (RP-initiated). Pages: ``/aai/signup``,
-``/aai/login``, ``/aai/account``, ``/aai/device``, ``/aai/clients``.
+``/aai/login``, ``/aai/account``, ``/aai/device``, ``/aai/clients``, and
+``/aai/upstream/<name>/...`` (sign-in through an upstream provider, first login, linking).
 
 Layers: ``oidc/`` holds protocol code on Authlib (grants, endpoints, claims; no web framework);
 ``service/`` the business rules and storage; ``endpoints`` the Starlette adapter for the protocol;

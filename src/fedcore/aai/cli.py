@@ -19,7 +19,7 @@ import typer
 from fedcore.aai.enums import GRANT_ALIASES, ClientStatus
 from fedcore.aai.models import Client
 from fedcore.aai.schemas import ClientCreate, ClientRead, grant_choices
-from fedcore.aai.service import accounts, clients, keys
+from fedcore.aai.service import accounts, clients, housekeeping, keys
 from fedcore.core.cli import cli_session, fail
 from fedcore.core.config import Settings, get_settings
 from fedcore.core.db import isoformat_z
@@ -263,6 +263,15 @@ def keys_list() -> None:
             for k in keys.list_keys(session=session)
         ]
     _table(["KID", "ALG", "CREATED", "ACTIVE_FROM", "RETIRED_AT", "EXPIRES_AT"], rows)
+
+
+@app.command("prune")
+def prune() -> None:
+    """Delete expired signing keys, tokens, codes, e-mail links and old sign-in sessions (run it
+    daily); prints how many of each as JSON on the last line."""
+    with cli_session() as session:
+        counts = housekeeping.prune_expired(session=session)
+    typer.echo(json.dumps(counts))
 
 
 def _read_password(password_file: Path | None) -> str:

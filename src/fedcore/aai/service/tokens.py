@@ -282,7 +282,7 @@ def verify_access_token(*, session: Session, settings: Settings, token: str) -> 
 
 
 def prune_tokens(*, session: Session) -> int:
-    """Delete expired revocation entries and spent or expired refresh tokens."""
+    """Delete revocation entries and refresh tokens (spent or not) past their expiry."""
     now = utcnow()
     rows: list[Any] = [
         *session.scalars(select(RevokedToken).where(RevokedToken.expires_at <= now)),
