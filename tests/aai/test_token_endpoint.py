@@ -79,6 +79,13 @@ def test_client_credentials_refusals(
     wrong = client.post("/oidc/token", data={"grant_type": CC}, auth=(svc.client_id, "nope"))
     assert wrong.status_code == 401
     assert wrong.json()["error"] == "invalid_client"
+    assert "client_secret as HTTP Basic" in wrong.json()["error_description"]
+    missing = client.post("/oidc/token", data={}, auth=svc.auth)
+    assert missing.status_code == 400
+    assert missing.json() == {
+        "error": "invalid_request",
+        "error_description": "grant_type is required",
+    }
     scope = client.post("/oidc/token", data={"grant_type": CC, "scope": "orcid"}, auth=svc.auth)
     assert scope.status_code == 400
     assert scope.json()["error"] == "invalid_scope"

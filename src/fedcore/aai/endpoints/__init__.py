@@ -98,6 +98,12 @@ async def token(request: Request) -> Response:
     if (refused := _refuse_if_limited(request, "token")) is not None:
         return refused
     protocol = await protocol_request(request)
+    if not protocol.payload.grant_type:
+        return JSONResponse(
+            {"error": "invalid_request", "error_description": "grant_type is required"},
+            status_code=400,
+            headers=NO_STORE,
+        )
     write = True if protocol.payload.grant_type not in READ_ONLY_GRANTS else None
     result = await run_in_threadpool(_answer, request, protocol, endpoint=None, write=write)
     return _limited(request, "token", result)

@@ -15,6 +15,7 @@ from typing import Any
 
 from authlib.oauth2 import AuthorizationServer
 from authlib.oauth2.rfc6749 import ClientMixin, OAuth2Payload, OAuth2Request
+from authlib.oauth2.rfc6749.errors import InvalidClientError
 from authlib.oauth2.rfc6749.util import extract_basic_authorization
 from authlib.oauth2.rfc9207 import IssuerParameter
 from sqlalchemy.orm import Session
@@ -155,6 +156,26 @@ class Provider(AuthorizationServer):  # type: ignore[misc]
         self.register_endpoint(endpoints.DeviceAuthorization(self))
         self.register_endpoint(endpoints.Revocation(self))
         self.register_endpoint(endpoints.Introspection(self))
+
+    def authenticate_client(
+        self, request: ProtocolRequest, methods: list[str], endpoint: str = "token"
+    ) -> OAuthClient:
+        """Authlib's client authentication, with an error that says what to send."""
+        try:
+            client: OAuthClient = super().authenticate_client(request, methods, endpoint)
+        except InvalidClientError as error:
+            if str(error.description).startswith("The client cannot authenticate"):
+                ways = {
+                    "client_secret_basic": "client_id and client_secret as HTTP Basic",
+                    "client_secret_post": "client_id and client_secret in the form",
+                    "none": "client_id alone (public clients)",
+                }
+                error.description = (
+                    "unknown client_id, wrong client_secret, or a client that is not approved;"
+                    " send " + ", or ".join(ways[m] for m in methods if m in ways)
+                )
+            raise
+        return client
 
     def query_client(self, client_id: str) -> OAuthClient | None:
         row = clients.protocol_client(session=self.session, client_id=client_id)
