@@ -219,7 +219,7 @@ class RefreshGrant(IssuesTokens, grants.RefreshTokenGrant):  # type: ignore[misc
 
     def authenticate_refresh_token(self, refresh_token: str) -> StoredRefreshToken | None:
         session = self.server.session
-        row = tokens.find_refresh_token(session=session, raw=refresh_token)
+        row = tokens.find_refresh_token(session=session, raw=refresh_token, for_update=True)
         if row is None:
             return None
         try:

@@ -58,8 +58,12 @@ def save_authorization_code(
 
 
 def find_authorization_code(*, session: Session, code: str) -> AuthorizationCode | None:
+    """The stored code, its row locked until the transaction ends: of two concurrent
+    redemptions, the second waits and then finds it used (single use, RFC 9700 §4.5)."""
     return session.scalar(
-        select(AuthorizationCode).where(AuthorizationCode.code_hash == _hash(code))
+        select(AuthorizationCode)
+        .where(AuthorizationCode.code_hash == _hash(code))
+        .with_for_update()
     )
 
 
@@ -96,8 +100,12 @@ def save_device_code(
 
 
 def find_device_code(*, session: Session, device_code: str) -> DeviceCode | None:
+    """The stored device request, its row locked until the transaction ends (tokens are issued
+    for it once, however fast the device polls)."""
     return session.scalar(
-        select(DeviceCode).where(DeviceCode.device_code_hash == _hash(device_code))
+        select(DeviceCode)
+        .where(DeviceCode.device_code_hash == _hash(device_code))
+        .with_for_update()
     )
 
 

@@ -149,10 +149,15 @@ def issue_refresh_token(
     return raw
 
 
-def find_refresh_token(*, session: Session, raw: str) -> RefreshToken | None:
+def find_refresh_token(
+    *, session: Session, raw: str, for_update: bool = False
+) -> RefreshToken | None:
+    """The stored refresh token; ``for_update`` locks its row until the transaction ends, so two
+    concurrent refreshes with one token cannot both spend it (the second sees it spent)."""
     if not raw.startswith(REFRESH_PREFIX):
         return None
-    return session.scalar(select(RefreshToken).where(RefreshToken.token_hash == _hash(raw)))
+    stmt = select(RefreshToken).where(RefreshToken.token_hash == _hash(raw))
+    return session.scalar(stmt.with_for_update() if for_update else stmt)
 
 
 def use_refresh_token(*, session: Session, row: RefreshToken) -> TokenGrant:
