@@ -166,13 +166,3 @@ def record_consent(
     row.scopes = sorted(set(row.scopes) | set(scopes))
     row.granted_at = utcnow()
     session.flush()
-
-
-def withdraw_consent(*, session: Session, account: Account, client_id: str) -> None:
-    row = session.scalar(
-        select(Consent).where(Consent.account_id == account.id, Consent.client_id == client_id)
-    )
-    if row is None:
-        raise NotFound("you have not granted this client anything")
-    session.delete(row)
-    session.flush()
