@@ -33,9 +33,6 @@ ASSURANCE_BASE = (
     f"{REFEDS}/ATP/ePA-1m",
 )
 
-PROFILE = ("name", "given_name", "family_name", "preferred_username")
-EMAIL = ("email", "email_verified", "voperson_verified_email")
-
 
 def register_entitlement_source(source: EntitlementSource) -> None:
     if source not in _entitlement_sources:
