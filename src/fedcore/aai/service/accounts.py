@@ -116,7 +116,8 @@ def check_password(password: str, email: str, field: str = "password") -> None:
 
 
 def mint_voperson_id(settings: Settings) -> str:
-    """A new community identifier ``<32 hex>@<domain>``; opaque, never reused."""
+    """A new community identifier ``<32 hex>@<domain>`` (an account's ``voperson_id``, a service
+    account's subject); opaque, never reused."""
     return f"{uuid.uuid4().hex}@{settings.effective_aai_domain}"
 
 

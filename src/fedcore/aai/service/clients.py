@@ -28,7 +28,7 @@ from fedcore.aai.enums import ClientStatus, GrantType
 from fedcore.aai.models import Client, TokenGrant
 from fedcore.aai.permissions import permissions
 from fedcore.aai.schemas import ClientCreate, ClientUpdate, ServiceEntitlements
-from fedcore.aai.service import tokens
+from fedcore.aai.service import accounts, tokens
 from fedcore.core.config import Settings
 from fedcore.core.db import utcnow
 from fedcore.core.errors import NotAuthenticated, NotFound, RuleViolation, ValidationFailed
@@ -50,10 +50,6 @@ def _new_secret() -> tuple[str, str]:
     """A client secret and the hash that is stored."""
     secret = secrets.token_urlsafe(32)
     return secret, hash_token(secret)
-
-
-def _service_subject(settings: Settings) -> str:
-    return f"{uuid.uuid4().hex}@{settings.effective_aai_domain}"
 
 
 def find_client(*, session: Session, client_id: str) -> Client | None:
@@ -132,7 +128,9 @@ def register_client(
         pkce_required=data.pkce_required,
         status=ClientStatus.APPROVED if actor.is_admin else ClientStatus.PENDING,
         service_subject=(
-            _service_subject(settings) if GrantType.CLIENT_CREDENTIALS in data.grant_types else None
+            accounts.mint_voperson_id(settings)
+            if GrantType.CLIENT_CREDENTIALS in data.grant_types
+            else None
         ),
         entitlements=[],
         created_at=now,
@@ -197,7 +195,7 @@ def update_client(
     client.post_logout_redirect_uris = merged.post_logout_redirect_uris
     client.scopes = merged.scopes
     if GrantType.CLIENT_CREDENTIALS in grants and client.service_subject is None:
-        client.service_subject = _service_subject(settings)
+        client.service_subject = accounts.mint_voperson_id(settings)
     if not actor.is_admin and (
         client.status == ClientStatus.REJECTED
         or (client.status == ClientStatus.APPROVED and added_grant)
