@@ -23,6 +23,7 @@ from fedcore.aai.models import Client
 from fedcore.aai.permissions import permissions
 from fedcore.aai.schemas import DEFAULT_SCOPES, ClientCreate, ClientUpdate
 from fedcore.aai.service import clients
+from fedcore.aai.views.session import redirect
 from fedcore.core.deps import (
     AppSettings,
     CsrfChecked,
@@ -66,10 +67,6 @@ FormFields = Annotated[FormData, Depends(read_form)]
 def _sign_in(request: Request) -> Response:
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return RedirectResponse(f"/login?next={quote(target, safe='/')}", status_code=303)
-
-
-def _redirect(path: str) -> Response:
-    return RedirectResponse(path, status_code=303)
 
 
 def _validation_errors(exc: ValidationError) -> Errors:
@@ -213,7 +210,7 @@ def client_list(
 
 @router.get("/clients/new")
 def client_new() -> Response:
-    return _redirect("/aai/clients#register")
+    return redirect("/aai/clients#register")
 
 
 @router.post("/clients/new")
@@ -239,7 +236,7 @@ def client_register(
     client, secret = result
     if secret is None:
         flash(request, _registered(client))
-        return _redirect(f"/aai/clients/{client.client_id}")
+        return redirect(f"/aai/clients/{client.client_id}")
     return _render_client(
         request,
         session,
@@ -305,7 +302,7 @@ def client_update(
         if client.status == ClientStatus.PENDING
         else "Saved.",
     )
-    return _redirect(f"/aai/clients/{client_id}")
+    return redirect(f"/aai/clients/{client_id}")
 
 
 @router.post("/clients/{client_id}/rotate-secret")
@@ -341,7 +338,7 @@ def client_delete(
     name = client.name
     clients.delete_client(session=session, actor=principal, client_id=client_id)
     flash(request, f"{name} was deleted; its tokens no longer work.")
-    return _redirect("/aai/clients")
+    return redirect("/aai/clients")
 
 
 @router.post("/clients/{client_id}/decision")
@@ -370,7 +367,7 @@ def client_decide(
             request, session, principal, current, errors=errors, status_code=status_code
         )
     flash(request, f"{client.name} is {client.status}.")
-    return _redirect(f"/aai/clients/{client_id}")
+    return redirect(f"/aai/clients/{client_id}")
 
 
 @router.post("/clients/{client_id}/entitlements")
@@ -401,4 +398,4 @@ def client_entitlements(
             status_code=status_code,
         )
     flash(request, f"{client.name} holds {len(client.entitlements)} entitlements.")
-    return _redirect(f"/aai/clients/{client_id}")
+    return redirect(f"/aai/clients/{client_id}")
