@@ -12,18 +12,17 @@ from __future__ import annotations
 
 import time
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from fedcore.aai.models import Account
-from fedcore.aai.service import accounts, profile, sessions
+from fedcore.aai.service import accounts, profile
 from fedcore.aai.views import account_page
 from fedcore.aai.views.session import (
     PENDING_KEY,
-    begin_browser_session,
+    complete_sign_in,
     current_login_session,
     end_browser_session,
     local_path,
@@ -64,24 +63,6 @@ def _too_many(request: Request, template: str, **context: Any) -> Response | Non
     )
     response.headers["Retry-After"] = str(retry)
     return response
-
-
-def _complete_sign_in(
-    request: Request, session: Session, account: Account, amr: list[str], next_path: str
-) -> Response:
-    end_browser_session(request, session)
-    login = sessions.start_login_session(
-        session=session,
-        account=account,
-        amr=amr,
-        user_agent=request.headers.get("user-agent", ""),
-        ip_address=_address(request),
-    )
-    begin_browser_session(request, login)
-    settings = request.app.state.settings
-    if profile.aup_outdated(settings=settings, account=account):
-        return redirect(f"/aai/aup?{urlencode({'next': next_path})}")
-    return redirect(next_path)
 
 
 # --- sign-up and verification --------------------------------------------------------------------
@@ -218,7 +199,7 @@ def login(
             "since": int(time.time()),
         }
         return redirect("/aai/login/totp")
-    return _complete_sign_in(request, session, account, ["pwd"], next_path)
+    return complete_sign_in(request, session, account, next_path, amr=["pwd"])
 
 
 def _pending(request: Request, session: Session) -> tuple[Account, str] | None:
@@ -263,7 +244,7 @@ def totp_login(
     except NotAuthenticated as exc:
         failure_limiter("login").fail(_address(request))
         return render(request, "aai/login_totp.html", status_code=401, error=exc.detail)
-    return _complete_sign_in(request, session, account, MFA_AMR, next_path)
+    return complete_sign_in(request, session, account, next_path, amr=MFA_AMR)
 
 
 @router.post("/logout")

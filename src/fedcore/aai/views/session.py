@@ -6,12 +6,15 @@ browser may be sent afterwards.
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from fastapi import Request
 from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse
 
 from fedcore.aai.models import Account, LoginSession
-from fedcore.aai.service import accounts, sessions
+from fedcore.aai.service import accounts, profile, sessions
+from fedcore.aai.service.sessions import LOCAL_ISSUER
 
 SESSION_KEY = "op_sid"
 PENDING_KEY = "aai_pending"
@@ -44,6 +47,33 @@ def begin_browser_session(request: Request, login_session: LoginSession) -> None
     request.session.pop(PENDING_KEY, None)
     request.session.pop("csrf", None)
     request.session[SESSION_KEY] = login_session.id
+
+
+def complete_sign_in(
+    request: Request,
+    session: Session,
+    account: Account,
+    next_path: str,
+    *,
+    amr: list[str],
+    identity_issuer: str = LOCAL_ISSUER,
+) -> RedirectResponse:
+    """Sign the browser in to ``account`` with a new sign-in session (ending the one it had),
+    then send it to ``next_path``, by way of the policy page when a newer policy version waits
+    for acceptance."""
+    end_browser_session(request, session)
+    login = sessions.start_login_session(
+        session=session,
+        account=account,
+        amr=amr,
+        identity_issuer=identity_issuer,
+        user_agent=request.headers.get("user-agent", ""),
+        ip_address=request.client.host if request.client else "unknown",
+    )
+    begin_browser_session(request, login)
+    if profile.aup_outdated(settings=request.app.state.settings, account=account):
+        return redirect(f"/aai/aup?{urlencode({'next': next_path})}")
+    return redirect(next_path)
 
 
 def end_browser_session(request: Request, session: Session) -> None:

@@ -27,11 +27,10 @@ from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from fedcore.aai.models import Account
-from fedcore.aai.service import profile, sessions, upstream
+from fedcore.aai.service import upstream
 from fedcore.aai.service.upstream import UpstreamLogin
 from fedcore.aai.views.session import (
-    begin_browser_session,
-    end_browser_session,
+    complete_sign_in,
     local_path,
     redirect,
     signed_in,
@@ -86,20 +85,10 @@ def _failed(request: Request, exc: FedcoreError) -> Response:
 def _sign_in(
     request: Request, session: Session, account: Account, login: UpstreamLogin, next_path: str
 ) -> Response:
-    end_browser_session(request, session)
-    login_session = sessions.start_login_session(
-        session=session,
-        account=account,
-        amr=upstream.FED_AMR,
-        identity_issuer=login.issuer,
-        user_agent=request.headers.get("user-agent", ""),
-        ip_address=request.client.host if request.client else "",
-    )
-    begin_browser_session(request, login_session)
     log.info("upstream sign-in", provider=login.provider, account=account.voperson_id)
-    if profile.aup_outdated(settings=request.app.state.settings, account=account):
-        return redirect(f"/aai/aup?{urlencode({'next': next_path})}")
-    return redirect(next_path)
+    return complete_sign_in(
+        request, session, account, next_path, amr=upstream.FED_AMR, identity_issuer=login.issuer
+    )
 
 
 @router.get("/upstream/{name}/start")
