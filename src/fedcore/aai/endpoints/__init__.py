@@ -31,17 +31,20 @@ def _client_key(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+def _too_many(retry_after: int) -> JSONResponse:
+    return JSONResponse(
+        {"error": "slow_down", "error_description": "too many failed requests"},
+        status_code=429,
+        headers={**NO_STORE, "Retry-After": str(retry_after)},
+    )
+
+
 def _limited(request: Request, name: str, result: ProtocolResponse) -> Response:
     """Count failed client requests per address; refuse with 429 past the limit."""
     limiter = failure_limiter(name)
     key = _client_key(request)
     if result.status in {400, 401} and limiter.fail(key):
-        retry = limiter.retry_after(key)
-        return JSONResponse(
-            {"error": "slow_down", "error_description": "too many failed requests"},
-            status_code=429,
-            headers={**NO_STORE, "Retry-After": str(retry)},
-        )
+        return _too_many(limiter.retry_after(key))
     return as_response(result)
 
 
@@ -49,11 +52,7 @@ def _refuse_if_limited(request: Request, name: str) -> Response | None:
     limiter = failure_limiter(name)
     key = _client_key(request)
     if limiter.blocked(key):
-        return JSONResponse(
-            {"error": "slow_down", "error_description": "too many failed requests"},
-            status_code=429,
-            headers={**NO_STORE, "Retry-After": str(limiter.retry_after(key))},
-        )
+        return _too_many(limiter.retry_after(key))
     return None
 
 
