@@ -6,14 +6,14 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from authlib.oauth2.rfc6749.errors import InvalidRequestError, InvalidScopeError
+from authlib.oauth2.rfc6749.errors import InvalidRequestError
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 from authlib.oauth2.rfc8628 import DeviceAuthorizationEndpoint
 
 from fedcore.aai.enums import SCOPES, GrantType
 from fedcore.aai.models import RefreshToken, TokenGrant
-from fedcore.aai.oidc.grants import CLIENT_AUTH, CONFIDENTIAL_AUTH
+from fedcore.aai.oidc.grants import CLIENT_AUTH, CONFIDENTIAL_AUTH, check_client_scope
 from fedcore.aai.service import authorizations, claims, tokens
 from fedcore.core.config import Settings
 from fedcore.core.db import utcnow
@@ -30,9 +30,7 @@ class DeviceAuthorization(DeviceAuthorizationEndpoint):  # type: ignore[misc]
         client = self.authenticate_client(request)
         if not client.check_grant_type(GrantType.DEVICE_CODE):
             raise InvalidRequestError("the client may not use the device flow")
-        refused = [s for s in (request.payload.scope or "").split() if s not in client.row.scopes]
-        if refused:
-            raise InvalidScopeError(f"the client may not ask for: {' '.join(refused)}")
+        check_client_scope(client.row, request.payload.scope)
         data = request.payload.data
         if data.get("code_challenge") and data.get("code_challenge_method") != "S256":
             raise InvalidRequestError("code_challenge_method must be S256")

@@ -28,12 +28,27 @@ from authlib.oauth2.rfc7636.challenge import compare_s256_code_challenge
 from authlib.oauth2.rfc8628 import DeviceCodeGrant
 
 from fedcore.aai.enums import AccountStatus
-from fedcore.aai.models import Account, AuthorizationCode, DeviceCode, LoginSession, RefreshToken
+from fedcore.aai.models import (
+    Account,
+    AuthorizationCode,
+    Client,
+    DeviceCode,
+    LoginSession,
+    RefreshToken,
+)
 from fedcore.aai.service import authorizations, tokens
 from fedcore.core.db import utcnow
 
 CLIENT_AUTH = ["client_secret_basic", "client_secret_post", "none"]
 CONFIDENTIAL_AUTH = ["client_secret_basic", "client_secret_post"]
+
+
+def check_client_scope(client: Client, scope: str | None) -> None:
+    """InvalidScopeError naming the requested scopes the client was not registered for."""
+    allowed = set(client.scopes)
+    refused = [s for s in (scope or "").split() if s not in allowed]
+    if refused:
+        raise InvalidScopeError(f"the client may not ask for: {' '.join(refused)}")
 
 
 class IssuesTokens:
@@ -44,11 +59,7 @@ class IssuesTokens:
     GRANT_TYPE: str
 
     def check_client_scope(self, scope: str | None) -> None:
-        requested = (scope or "").split()
-        allowed = set(self.request.client.row.scopes)
-        refused = [s for s in requested if s not in allowed]
-        if refused:
-            raise InvalidScopeError(f"the client may not ask for: {' '.join(refused)}")
+        check_client_scope(self.request.client.row, scope)
 
     def generate_token(
         self,
