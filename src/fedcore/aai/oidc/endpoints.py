@@ -13,8 +13,9 @@ from authlib.oauth2.rfc8628 import DeviceAuthorizationEndpoint
 
 from fedcore.aai.enums import SCOPES, GrantType
 from fedcore.aai.models import RefreshToken, TokenGrant
+from fedcore.aai.oidc import token_exchange
 from fedcore.aai.oidc.grants import CLIENT_AUTH, CONFIDENTIAL_AUTH, check_client_scope
-from fedcore.aai.service import authorizations, claims, tokens
+from fedcore.aai.service import authorizations, claims, keys, tokens
 from fedcore.core.config import Settings
 from fedcore.core.db import utcnow
 
@@ -180,7 +181,7 @@ def discovery_document(settings: Settings) -> dict[str, Any]:
         "response_modes_supported": ["query"],
         "grant_types_supported": [grant.value for grant in GrantType],
         "subject_types_supported": ["public"],
-        "id_token_signing_alg_values_supported": ["RS256", "ES256"],
+        "id_token_signing_alg_values_supported": list(keys.SIGNING_ALGS),
         "userinfo_signing_alg_values_supported": [],
         "token_endpoint_auth_methods_supported": CLIENT_AUTH,
         "introspection_endpoint_auth_methods_supported": CONFIDENTIAL_AUTH,
@@ -222,7 +223,5 @@ def discovery_document(settings: Settings) -> dict[str, Any]:
         "op_policy_uri": settings.aup_url
         if settings.aup_url.startswith("http")
         else f"{issuer}{settings.aup_url}",
-        "token_exchange_subject_token_types_supported": [
-            "urn:ietf:params:oauth:token-type:access_token"
-        ],
+        "token_exchange_subject_token_types_supported": [token_exchange.ACCESS_TOKEN_TYPE],
     }
