@@ -16,7 +16,7 @@ from typing import Annotated, Any
 
 import typer
 
-from fedcore.aai.enums import GRANT_ALIASES, ClientStatus
+from fedcore.aai.enums import SHORT_GRANTS, ClientStatus
 from fedcore.aai.models import Client
 from fedcore.aai.schemas import ClientCreate, ClientRead, grant_choices
 from fedcore.aai.service import accounts, clients, housekeeping, keys
@@ -32,8 +32,6 @@ account_app = typer.Typer(help="Accounts of people.", no_args_is_help=True)
 app.add_typer(client_app, name="client")
 app.add_typer(keys_app, name="keys")
 app.add_typer(account_app, name="account")
-
-SHORT_GRANTS = {grant.value: alias for alias, grant in GRANT_ALIASES.items()}
 
 ClientId = Annotated[str, typer.Argument(metavar="CLIENT_ID", help="the client's client_id")]
 Reason = Annotated[str, typer.Option(help="why; shown to the client's owner")]

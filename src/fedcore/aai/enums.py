@@ -20,6 +20,8 @@ GRANT_ALIASES = {
     "token-exchange": GrantType.TOKEN_EXCHANGE,
 }
 """Short names accepted wherever a grant type is typed by a person (CLI, forms)."""
+SHORT_GRANTS = {grant.value: alias for alias, grant in GRANT_ALIASES.items()}
+"""A grant type's short name, where it has one (tables, labels)."""
 
 
 SCOPES: dict[str, str] = {

@@ -34,7 +34,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from fedcore.aai.enums import GRANT_ALIASES, SCOPES, ClientStatus, GrantType
+from fedcore.aai.enums import GRANT_ALIASES, SCOPES, SHORT_GRANTS, ClientStatus, GrantType
 from fedcore.core.db import isoformat_z
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
@@ -64,9 +64,8 @@ def _words(value: Any, what: str) -> list[str]:
 
 
 def grant_choices() -> str:
-    aliases = {grant: alias for alias, grant in GRANT_ALIASES.items()}
     return ", ".join(
-        f"{grant.value} ({aliases[grant]})" if grant in aliases else grant.value
+        f"{grant.value} ({SHORT_GRANTS[grant]})" if grant in SHORT_GRANTS else grant.value
         for grant in GrantType
     )
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
-from fedcore.aai.enums import GRANT_ALIASES, SCOPES, ClientStatus, GrantType
+from fedcore.aai.enums import SCOPES, SHORT_GRANTS, ClientStatus, GrantType
 from fedcore.aai.models import Client
 from fedcore.aai.permissions import permissions
 from fedcore.aai.schemas import DEFAULT_SCOPES, ClientCreate, ClientUpdate
@@ -48,7 +48,6 @@ GRANT_LABELS = {
     GrantType.CLIENT_CREDENTIALS: "Client credentials (a service account; confidential only)",
     GrantType.TOKEN_EXCHANGE: "Token exchange (RFC 8693; confidential only)",
 }
-SHORT_GRANTS = {grant.value: alias for alias, grant in GRANT_ALIASES.items()}
 STATUS_COLOURS = {
     ClientStatus.PENDING: "amber",
     ClientStatus.APPROVED: "green",
