@@ -42,7 +42,8 @@ clients), ``/oidc/revoke`` (RFC 7009), ``/oidc/logout`` (RP-initiated). Pages: `
 ``/aai/login``, ``/aai/account``, ``/aai/device``, ``/aai/clients``, and
 ``/aai/upstream/<name>/...`` (sign-in through an upstream provider, first login, linking).
 
-Layers: ``oidc/`` holds protocol code on Authlib (grants, endpoints, claims; no web framework);
-``service/`` the business rules and storage; ``endpoints`` the Starlette adapter for the protocol;
+Layers: ``oidc/`` holds protocol code on Authlib (server, grants, endpoints; no web framework);
+``service/`` the business rules and storage (claims per scope included); ``http`` adapts
+Starlette requests and responses to the protocol code; ``endpoints`` the protocol routes;
 ``views`` the pages; ``cli`` ``fedcore aai ...``.
 """

@@ -1,6 +1,6 @@
 """Demo identities for the demo federation: an account for the operator and for each person the
-registry demo knows, all with one generated password, plus a demo portal client and a service
-account with an entitlement. Credentials are written to ``<data dir>/demo-credentials.json``
+registry demo knows, all with one generated password, plus a service account with an
+entitlement. Credentials are written to ``<data dir>/demo-credentials.json``
 (mode 0600) and printed by ``fedcore demo``.
 
 The registry demo keys its people by e-mail-like subjects; their demo accounts keep those

@@ -1,7 +1,8 @@
 """The OpenID provider's protocol routes, relative to the issuer: discovery, JWKS, token, device
-authorization, userinfo, introspection and revocation. Each builds a framework-free
-:class:`ProtocolRequest`, lets the Authlib provider (``aai/oidc``) answer in the request's
-transaction, and returns its :class:`ProtocolResponse` as an HTTP response.
+authorization, userinfo, introspection and revocation. Token, device authorization,
+introspection and revocation build a framework-free :class:`ProtocolRequest`, let the Authlib
+provider (``aai/oidc``) answer in one transaction, and return its :class:`ProtocolResponse` as an
+HTTP response; discovery, JWKS and userinfo answer from the service layer.
 """
 
 from __future__ import annotations

@@ -1,2 +1,3 @@
-"""OpenID Connect protocol on Authlib: the authorization server, its grants and endpoints, claims
-per scope. Framework-free: ``aai/endpoints.py`` adapts it to Starlette."""
+"""OpenID Connect protocol on Authlib: the authorization server, its grants and endpoints, and
+the discovery document. Framework-free: ``aai/http.py`` adapts it to Starlette for the protocol
+routes (``aai/endpoints``) and the browser-facing pages (``aai/views``)."""

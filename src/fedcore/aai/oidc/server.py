@@ -2,7 +2,7 @@
 
 One :class:`Provider` is made per HTTP request (cheap: it only registers grant classes), so the
 grants and endpoints read and write through the request's own transaction. The web adapter
-(``aai/endpoints``) builds a :class:`ProtocolRequest` from the HTTP request and turns the
+(``aai/http.py``) builds a :class:`ProtocolRequest` from the HTTP request and turns the
 :class:`ProtocolResponse` back into one; nothing here knows the web framework.
 """
 

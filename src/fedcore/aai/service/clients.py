@@ -3,7 +3,7 @@
 * A client registered by an operator is approved at once; anybody else's waits (``pending``)
   until an operator approves or rejects it. An operator can suspend an approved client and
   approve it again. **Only approved clients may use the protocol**: the OpenID provider looks
-  clients up with :func:`find_client` and refuses any whose ``status`` is not ``approved``.
+  clients up with :func:`protocol_client` and refuses any whose ``status`` is not ``approved``.
   Rejecting, suspending or deleting a client revokes the token grants issued to it.
 * ``client_id`` is a random UUID. A confidential client's secret (256 random bits) is returned
   once, by registration and by rotation; only its SHA-256 is stored.

@@ -19,7 +19,8 @@ from fedcore.aai.service import keys, tokens
 from fedcore.core.db import utcnow
 
 SESSION_HISTORY = timedelta(days=30)
-"""How long ended or expired sign-in sessions stay listed on the account page."""
+"""How long a sign-in session is kept after it ended or expired (the account page lists only
+live sessions)."""
 
 
 def prune_expired(*, session: Session) -> dict[str, int]:

@@ -137,7 +137,8 @@ def forget_cached() -> None:
 
 
 def verification_key(*, session: Session, kid: str) -> RSAKey | ECKey | None:
-    """The published key with this ``kid`` (public part), or None if unknown or expired."""
+    """The published key with this ``kid``, or None if unknown or expired (the key object is
+    the one signing imports too, cached per ``kid``; verifying uses its public part)."""
     row = session.execute(
         select(SigningKey.private_jwk, SigningKey.expires_at).where(SigningKey.kid == kid)
     ).first()

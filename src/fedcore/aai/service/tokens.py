@@ -3,8 +3,9 @@
 * A :class:`TokenGrant` is one family of tokens (one login at one client, one device approval,
   one exchange). Its id travels in every access token as the ``gid`` claim, so revoking the
   grant refuses every token of the family at once.
-* Access tokens are JWTs signed by the current key (``typ: at+jwt``, RFC 9068 §2.1); the only
-  state read when one is verified is the revocation state (grant, single ``jti``).
+* Access tokens are JWTs signed by the current key (``typ: at+jwt``, RFC 9068 §2.1); the state
+  read when one is verified is its revocation (grant, single ``jti``) and whether its client is
+  still approved.
 * Refresh tokens are opaque (``fcr_`` + 256 random bits), stored as SHA-256 and rotated on every
   use: presenting one that was already used revokes the whole family (RFC 9700 §4.14.2).
 * Client-credentials tokens have no grant: they are revoked one by one (``jti``).

@@ -1,7 +1,8 @@
 """The account page ``/aai/account``: profile, the policy, identities (link another through an
-upstream provider, unlink any but the last), sign-in sessions (end one or all others), the TOTP second factor (set up with a code, turn off with a code) and the token
-grants issued to clients (revoke). Every change needs the browser's sign-in session; without one
-the browser goes to the sign-in page and comes back.
+upstream provider, unlink any but the last), sign-in sessions (end one or all others), the TOTP
+second factor (set up with a code, turn off with a code), the token grants issued to clients
+(revoke) and tokens for the command line. Every change needs the browser's sign-in session;
+without one the browser goes to the sign-in page and comes back.
 """
 
 from __future__ import annotations
