@@ -28,7 +28,7 @@ from fedcore.aai.http import Protocol, as_response
 from fedcore.aai.models import LoginSession
 from fedcore.aai.oidc.server import ProtocolRequest, ProtocolResponse, Provider
 from fedcore.aai.service import accounts, authorizations, clients, tokens
-from fedcore.aai.views.session import current_login_session, end_browser_session
+from fedcore.aai.views.session import current_login_session, end_browser_session, signed_in
 from fedcore.core.db import utcnow
 from fedcore.core.deps import CsrfChecked, DbSession, get_settings_dep
 from fedcore.core.errors import FedcoreError
@@ -110,16 +110,15 @@ def authorize(request: Request, session: DbSession, protocol: Protocol) -> Respo
     except OAuth2Error as error:
         return _error_response(request, provider, protocol, error)
     prompt = protocol.payload.data.get("prompt", "").split()
-    login = current_login_session(request, session)
-    if login is not None and ("login" in prompt or _expired(login, protocol)):
+    user = signed_in(request, session)
+    if user is not None and ("login" in prompt or _expired(user[0], protocol)):
         end_browser_session(request, session)
-        login = None
-    if login is None:
+        user = None
+    if user is None:
         if "none" in prompt:
             return _back_to_client(request, provider, protocol, grant, LoginRequiredError())
         return _login_redirect(request, protocol)
-    account = accounts.get_account(session=session, account_id=login.account_id)
-    assert account is not None
+    login, account = user
     client = grant.client.row
     scopes = (grant.request.scope or "").split()
     if client.first_party:
@@ -161,15 +160,14 @@ def decide(
         grant = provider.get_consent_grant(request=protocol)
     except OAuth2Error as error:
         return _error_response(request, provider, protocol, error)
-    login = current_login_session(request, session)
-    if login is None:
+    user = signed_in(request, session)
+    if user is None:
         return _login_redirect(request, protocol)
     if decision != "allow":
         return _redirect(
             provider.create_authorization_response(protocol, grant_user=None, grant=grant)
         )
-    account = accounts.get_account(session=session, account_id=login.account_id)
-    assert account is not None
+    login, account = user
     authorizations.record_consent(
         session=session,
         account=account,
@@ -221,9 +219,10 @@ def device_decide(
     user_code: Annotated[str, Form()] = "",
     decision: Annotated[str, Form()] = "",
 ) -> Response:
-    login = current_login_session(request, session)
-    if login is None:
+    user = signed_in(request, session)
+    if user is None:
         return _device_login(request, user_code)
+    login, account = user
     try:
         row = authorizations.pending_device_code(session=session, user_code=user_code)
     except FedcoreError as exc:
@@ -233,8 +232,6 @@ def device_decide(
     approve = decision == "allow"
     authorizations.decide_device_code(session=session, row=row, login=login, approve=approve)
     if approve:
-        account = accounts.get_account(session=session, account_id=login.account_id)
-        assert account is not None
         authorizations.record_consent(
             session=session, account=account, client_id=row.client_id, scopes=row.scope.split()
         )
