@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from fedcore.aai.schemas import LOOPBACK_HOSTS
 from fedcore.core.config import Settings
 from fedcore.core.errors import FedcoreError, NotFound
 
@@ -27,7 +28,7 @@ class UpstreamMisconfigured(FedcoreError):
 def check_url(value: str, what: str) -> str:
     """An https URL (http only on a loopback host) without query or fragment."""
     parts = urlsplit(value)
-    loopback = parts.hostname in {"127.0.0.1", "::1", "localhost"}
+    loopback = parts.hostname in LOOPBACK_HOSTS
     if not parts.hostname or not (parts.scheme == "https" or (parts.scheme == "http" and loopback)):
         raise ValueError(f"{what} must be an https URL (http only on a loopback host)")
     if parts.query or parts.fragment:
