@@ -19,7 +19,6 @@ failure before raising; the caller commits that record (a page that shows the er
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import re
 import secrets
@@ -42,6 +41,7 @@ from fedcore.core.config import Settings
 from fedcore.core.db import utcnow
 from fedcore.core.errors import Conflict, NotAuthenticated, RuleViolation, ValidationFailed
 from fedcore.core.mail import send_mail
+from fedcore.core.security import hash_token
 
 PASSWORD_MIN_LENGTH = 10
 PASSWORD_MAX_LENGTH = 1024
@@ -80,10 +80,6 @@ class EmailNotVerified(NotAuthenticated):
 def _decoy_hash() -> str:
     """A hash to verify against for unknown addresses, so they take as long as known ones."""
     return _hasher.hash(secrets.token_urlsafe(16))
-
-
-def _token_hash(raw: str) -> str:
-    return hashlib.sha256(raw.encode()).hexdigest()
 
 
 # --- validation ---------------------------------------------------------------------------------
@@ -220,7 +216,7 @@ def _issue_email_token(
     now = utcnow()
     session.add(
         EmailToken(
-            token_hash=_token_hash(raw),
+            token_hash=hash_token(raw),
             account_id=account.id,
             purpose=purpose,
             email=email,
@@ -281,7 +277,7 @@ def _take_token(
         "this link is invalid, was used already or has expired; ask for a new one", field="token"
     )
     row = session.scalars(
-        select(EmailToken).where(EmailToken.token_hash == _token_hash(raw.strip()))
+        select(EmailToken).where(EmailToken.token_hash == hash_token(raw.strip()))
     ).one_or_none()
     if row is None or row.purpose != purpose or row.used_at or row.expires_at <= utcnow():
         raise invalid

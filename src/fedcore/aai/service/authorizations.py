@@ -7,7 +7,6 @@ only for scopes not granted before.
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -16,14 +15,11 @@ from sqlalchemy.orm import Session
 from fedcore.aai.models import Account, AuthorizationCode, Consent, DeviceCode, LoginSession
 from fedcore.core.db import utcnow
 from fedcore.core.errors import NotFound, ValidationFailed
+from fedcore.core.security import hash_token
 
 CODE_LIFETIME = timedelta(minutes=2)
 DEVICE_CODE_LIFETIME = timedelta(minutes=10)
 USER_CODE_ALPHABET = "BCDFGHJKLMNPQRSTVWXZ"
-
-
-def _hash(raw: str) -> str:
-    return hashlib.sha256(raw.encode()).hexdigest()
 
 
 def save_authorization_code(
@@ -39,7 +35,7 @@ def save_authorization_code(
     code_challenge_method: str | None,
 ) -> AuthorizationCode:
     row = AuthorizationCode(
-        code_hash=_hash(code),
+        code_hash=hash_token(code),
         client_id=client_id,
         account_id=login.account_id,
         login_session_id=login.id,
@@ -62,7 +58,7 @@ def find_authorization_code(*, session: Session, code: str) -> AuthorizationCode
     redemptions, the second waits and then finds it used (single use, RFC 9700 §4.5)."""
     return session.scalar(
         select(AuthorizationCode)
-        .where(AuthorizationCode.code_hash == _hash(code))
+        .where(AuthorizationCode.code_hash == hash_token(code))
         .with_for_update()
     )
 
@@ -85,7 +81,7 @@ def save_device_code(
     code_challenge_method: str | None,
 ) -> DeviceCode:
     row = DeviceCode(
-        device_code_hash=_hash(device_code),
+        device_code_hash=hash_token(device_code),
         user_code=normalise_user_code(user_code),
         client_id=client_id,
         scope=scope,
@@ -104,7 +100,7 @@ def find_device_code(*, session: Session, device_code: str) -> DeviceCode | None
     for it once, however fast the device polls)."""
     return session.scalar(
         select(DeviceCode)
-        .where(DeviceCode.device_code_hash == _hash(device_code))
+        .where(DeviceCode.device_code_hash == hash_token(device_code))
         .with_for_update()
     )
 

@@ -32,6 +32,7 @@ from fedcore.aai.service import keys
 from fedcore.core.config import Settings
 from fedcore.core.db import utcnow
 from fedcore.core.errors import NotAuthenticated
+from fedcore.core.security import hash_token
 
 REFRESH_PREFIX = "fcr_"
 ACCESS_TOKEN_TYPE = "at+jwt"  # noqa: S105  (a media type, RFC 9068)
@@ -61,10 +62,6 @@ class AccessTokenInfo:
     def grant_id(self) -> str | None:
         gid = self.claims.get("gid")
         return str(gid) if gid else None
-
-
-def _hash(raw: str) -> str:
-    return hashlib.sha256(raw.encode()).hexdigest()
 
 
 def _epoch(value: datetime) -> int:
@@ -140,7 +137,7 @@ def issue_refresh_token(
     raw = REFRESH_PREFIX + secrets.token_urlsafe(32)
     session.add(
         RefreshToken(
-            token_hash=_hash(raw),
+            token_hash=hash_token(raw),
             grant_id=grant.id,
             scope=scope,
             expires_at=utcnow() + timedelta(seconds=settings.refresh_token_lifetime),
@@ -157,7 +154,7 @@ def find_refresh_token(
     concurrent refreshes with one token cannot both spend it (the second sees it spent)."""
     if not raw.startswith(REFRESH_PREFIX):
         return None
-    stmt = select(RefreshToken).where(RefreshToken.token_hash == _hash(raw))
+    stmt = select(RefreshToken).where(RefreshToken.token_hash == hash_token(raw))
     return session.scalar(stmt.with_for_update() if for_update else stmt)
 
 
