@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from fedcore.aai.service import accounts
+from fedcore.core.config import Settings
 from fedcore.core.db import make_engine, make_sessionmaker, session_scope
 
 
@@ -49,6 +50,9 @@ def test_db_upgrade_demo_and_token(tmp_path: Path) -> None:
             session=db, email="anna.meier@cscs.example", password=credentials["password"]
         )
         assert site_admin.voperson_id == "anna.meier@cscs.example"
+        accounts.request_password_reset(
+            session=db, settings=Settings(data_dir=tmp_path), email="anna.meier@cscs.example"
+        )
     again = fedcore(tmp_path, "demo")
     assert again.returncode == 2
     assert again.stderr.strip().splitlines() == [
@@ -57,7 +61,8 @@ def test_db_upgrade_demo_and_token(tmp_path: Path) -> None:
     assert fedcore(tmp_path, "demo", "--if-empty").returncode == 0
     outbox = fedcore(tmp_path, "mail", "list", "--to", "anna.meier@cscs.example")
     assert "to anna.meier@cscs.example (outbox only)" in outbox.stdout
-    assert "/aai/verify-email?token=" in outbox.stdout
+    assert "/aai/password-reset/" in outbox.stdout
+    assert fedcore(tmp_path, "mail", "list", "--to", "luka.novak@arnes.example").stdout == ""
     token = fedcore(tmp_path, "token", "create", "--subject", "alice@example.org")
     assert token.returncode == 0
     assert token.stdout.strip().splitlines()[-1].startswith("fct_")

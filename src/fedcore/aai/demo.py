@@ -3,7 +3,9 @@ registry demo knows, all with one generated password, plus a service account wit
 entitlement. Credentials are written to ``<data dir>/demo-credentials.json``
 (mode 0600) and printed by ``fedcore demo``.
 
-The registry demo keys its people by e-mail-like subjects; their demo accounts keep those
+The demo people are fictitious: their accounts are made as an operator makes them (verified, no
+mail) and marked as having accepted the policy, so the demo can be explored at once. The registry
+demo keys its people by e-mail-like subjects; their demo accounts keep those
 subjects as ``voperson_id``, so their registry roles are theirs when they sign in. Real accounts
 always get a minted ``<hex>@<domain>`` identifier.
 """
@@ -20,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from fedcore.aai.models import Account, Identity
 from fedcore.aai.schemas import ClientCreate
-from fedcore.aai.service import accounts, clients
+from fedcore.aai.service import accounts, clients, profile
 from fedcore.aai.service.sessions import LOCAL_ISSUER
 from fedcore.core.config import Settings
 from fedcore.core.errors import ValidationFailed
@@ -51,14 +53,15 @@ def _account(
         password=password,
         given_name=given,
         family_name=family,
-        accept_aup=True,
+        accept_aup=False,
+        by_operator=True,
     )
+    profile.accept_aup(session=session, settings=settings, account=account)
     identity = session.scalar(
         select(Identity).where(Identity.account_id == account.id, Identity.issuer == LOCAL_ISSUER)
     )
     assert identity is not None
     account.voperson_id = identity.subject = subject
-    account.email_verified = True
     session.flush()
     return account
 

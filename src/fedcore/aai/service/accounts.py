@@ -502,6 +502,6 @@ def reset_password(*, session: Session, token: str, new_password: str) -> Accoun
     credential.locked_until = None
     account.email_verified = True
     sessions.end_other_sessions(session=session, account=account)
-    tokens.revoke_account_grants(session=session, account=account, reason="password reset")
+    tokens.revoke_grants(session=session, reason="password reset", account_id=account.id)
     session.flush()
     return account

@@ -3,14 +3,13 @@
 Userinfo and introspection call :func:`subject_claims` for every request, so a change of name,
 e-mail, entitlement or assurance is visible at once, without a new token. A person's entitlements
 are the registry roles they hold (GOCDB's form, reference §A.7:
-``urn:mace:egi.eu:goc.egi.eu:<id>G0:<entity>:<Role+Name>@egi.eu``) plus those of the sources
-registered with :func:`register_entitlement_source`; a service account's are what operators
-assigned to it.
+``urn:mace:egi.eu:goc.egi.eu:<id>G0:<entity>:<Role+Name>@egi.eu``); a service account's are
+what operators assigned to it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import select
@@ -22,9 +21,6 @@ from fedcore.core.config import Settings
 from fedcore.registry import service as registry_service
 from fedcore.registry.enums import RoleStatus
 
-EntitlementSource = Callable[[Session, Account], Iterable[str]]
-_entitlement_sources: list[EntitlementSource] = []
-
 REFEDS = "https://refeds.org/assurance"
 ASSURANCE_BASE = (
     REFEDS,
@@ -32,11 +28,6 @@ ASSURANCE_BASE = (
     f"{REFEDS}/ID/eppn-unique-no-reassign",
     f"{REFEDS}/ATP/ePA-1m",
 )
-
-
-def register_entitlement_source(source: EntitlementSource) -> None:
-    if source not in _entitlement_sources:
-        _entitlement_sources.append(source)
 
 
 def registry_role_entitlements(session: Session, account: Account) -> list[str]:
@@ -55,11 +46,7 @@ def registry_role_entitlements(session: Session, account: Account) -> list[str]:
 
 
 def account_entitlements(session: Session, account: Account) -> list[str]:
-    seen: dict[str, None] = dict.fromkeys(registry_role_entitlements(session, account))
-    for source in _entitlement_sources:
-        for value in source(session, account):
-            seen.setdefault(value, None)
-    return list(seen)
+    return list(dict.fromkeys(registry_role_entitlements(session, account)))
 
 
 def assurance(settings: Settings, account: Account) -> list[str]:

@@ -25,7 +25,7 @@ from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
 from fedcore.aai.enums import ClientStatus, GrantType
-from fedcore.aai.models import Client, TokenGrant
+from fedcore.aai.models import Client
 from fedcore.aai.permissions import permissions
 from fedcore.aai.schemas import ClientCreate, ClientUpdate, ServiceEntitlements
 from fedcore.aai.service import accounts, tokens
@@ -209,23 +209,12 @@ def update_client(
     return client
 
 
-def _revoke_grants(session: Session, client: Client, reason: str) -> int:
-    grants = session.scalars(
-        select(TokenGrant)
-        .where(TokenGrant.client_id == client.client_id)
-        .where(TokenGrant.revoked_at.is_(None))
-    ).all()
-    for grant in grants:
-        tokens.revoke_grant(session=session, grant_id=grant.id, reason=reason)
-    return len(grants)
-
-
 def delete_client(*, session: Session, actor: Principal, client_id: str) -> None:
     """Delete the client with its consents, revoking the grants issued to it. Its
     ``service_subject`` is never minted again (it is random)."""
     client = get_client(session=session, client_id=client_id)
     permissions.require("aai.client.delete", session=session, actor=actor, target=client)
-    _revoke_grants(session, client, "client deleted")
+    tokens.revoke_grants(session=session, reason="client deleted", client_id=client.client_id)
     session.delete(client)
     session.flush()
     forget_clients()
@@ -271,7 +260,9 @@ def decide_client(
     client.decided_by = actor.subject
     client.decision_reason = reason
     if decision != ClientStatus.APPROVED:
-        _revoke_grants(session, client, f"client {decision}")
+        tokens.revoke_grants(
+            session=session, reason=f"client {decision}", client_id=client.client_id
+        )
     session.flush()
     forget_clients()
     return client

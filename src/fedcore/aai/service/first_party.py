@@ -20,6 +20,7 @@ from fedcore.core.db import utcnow
 WEB_CLIENT_ID = "fedcore-web"
 CLI_CLIENT_ID = "fedcore-cli"
 WEB_SCOPE = "openid profile email voperson_id eduperson_entitlement"
+CLI_SCOPE = WEB_SCOPE + " offline_access"
 
 
 def _ensure(

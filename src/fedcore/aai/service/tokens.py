@@ -181,33 +181,23 @@ def revoke_grant(*, session: Session, grant_id: str, reason: str) -> None:
         session.flush()
 
 
-def revoke_session_grants(
-    *, session: Session, login_session_id: str, reason: str, keep_offline: bool = False
+def revoke_grants(
+    *, session: Session, reason: str, keep_offline: bool = False, **match: object
 ) -> int:
-    """Revoke what a login session started; ``keep_offline`` spares ``offline_access`` grants,
-    which are meant to outlive the session (reference §A.3)."""
+    """Revoke every live grant whose columns equal ``match`` (e.g. ``client_id=``,
+    ``account_id=``, ``login_session_id=``); ``keep_offline`` spares ``offline_access`` grants,
+    which are meant to outlive a sign-in session (reference §A.3). Returns how many."""
+    stmt = select(TokenGrant).where(TokenGrant.revoked_at.is_(None)).filter_by(**match)
     grants = [
         grant
-        for grant in session.scalars(
-            select(TokenGrant)
-            .where(TokenGrant.login_session_id == login_session_id)
-            .where(TokenGrant.revoked_at.is_(None))
-        )
+        for grant in session.scalars(stmt)
         if not (keep_offline and "offline_access" in grant.scope.split())
     ]
+    now = utcnow()
     for grant in grants:
-        revoke_grant(session=session, grant_id=grant.id, reason=reason)
-    return len(grants)
-
-
-def revoke_account_grants(*, session: Session, account: Account, reason: str) -> int:
-    grants = session.scalars(
-        select(TokenGrant)
-        .where(TokenGrant.account_id == account.id)
-        .where(TokenGrant.revoked_at.is_(None))
-    ).all()
-    for grant in grants:
-        revoke_grant(session=session, grant_id=grant.id, reason=reason)
+        grant.revoked_at = now
+        grant.revoked_reason = reason
+    session.flush()
     return len(grants)
 
 

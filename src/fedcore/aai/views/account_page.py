@@ -259,9 +259,6 @@ def revoke_grant(
     return redirect(f"{ACCOUNT}#tokens")
 
 
-CLI_SCOPE = "openid profile email voperson_id eduperson_entitlement offline_access"
-
-
 @router.post("/account/tokens/cli")
 def cli_token(request: Request, session: DbSession, _csrf: CsrfChecked) -> Response:
     """Mint an access token and a refresh token for the command line (client ``fedcore-cli``);
@@ -275,7 +272,7 @@ def cli_token(request: Request, session: DbSession, _csrf: CsrfChecked) -> Respo
         session=session,
         client=client,
         account=account,
-        scope=CLI_SCOPE,
+        scope=first_party.CLI_SCOPE,
         source="account page",
         login_session_id=login.id,
         auth_time=login.auth_time,
@@ -286,10 +283,10 @@ def cli_token(request: Request, session: DbSession, _csrf: CsrfChecked) -> Respo
         client=client,
         grant=grant,
         subject=account.voperson_id,
-        scope=CLI_SCOPE,
+        scope=first_party.CLI_SCOPE,
     )
     refresh_token = tokens.issue_refresh_token(
-        session=session, settings=settings, grant=grant, scope=CLI_SCOPE
+        session=session, settings=settings, grant=grant, scope=first_party.CLI_SCOPE
     )
     response = render(
         request,

@@ -300,8 +300,8 @@ def logout(request: Request, session: DbSession, protocol: Protocol) -> Response
     if login is not None and hint is None and not confirmed:
         return render(request, "aai/logout.html", params=dict(data), client=client)
     if login is not None:
-        tokens.revoke_session_grants(
-            session=session, login_session_id=login.id, reason="signed out", keep_offline=True
+        tokens.revoke_grants(
+            session=session, reason="signed out", keep_offline=True, login_session_id=login.id
         )
         end_browser_session(request, session)
     if target:
