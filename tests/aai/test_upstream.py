@@ -223,6 +223,9 @@ def test_first_login_creates_the_account_and_the_next_reuses_it(
 
     long_ago = utcnow() - timedelta(days=30)
     identity.last_used_at = long_ago
+    asserted = list(account.assurance)
+    account.affiliations = ["member@stale.example.org"]
+    account.assurance = []
     session.commit()
     sign_out(client)
     again = upstream_login(client, peer.alice)
@@ -234,6 +237,9 @@ def test_first_login_creates_the_account_and_the_next_reuses_it(
     assert identity.last_used_at > long_ago
     [login] = live_logins(session, account)
     assert login.identity_issuer == peer.server.issuer
+    session.refresh(account)
+    assert account.affiliations == [], "the provider's view of the home organisation wins"
+    assert account.assurance == asserted
 
 
 def test_sign_in_started_by_an_authorization_request_resumes_it(

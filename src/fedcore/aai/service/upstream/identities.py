@@ -41,7 +41,11 @@ def find_identity(*, session: Session, issuer: str, subject: str) -> Identity | 
 
 def sign_in_account(*, session: Session, login: UpstreamLogin) -> Account | None:
     """The account of a known identity (its use recorded), or None for an unknown identity;
-    NotAuthenticated when the account is suspended."""
+    NotAuthenticated when the account is suspended.
+
+    What the provider says about the person's home organisation at this sign-in (scoped
+    affiliation, assurance) replaces what the account had: it is the provider's to assert. The
+    names and e-mail address are the person's to edit and stay as they are."""
     identity = find_identity(session=session, issuer=login.issuer, subject=login.subject)
     if identity is None:
         return None
@@ -52,6 +56,8 @@ def sign_in_account(*, session: Session, login: UpstreamLogin) -> Account | None
     identity.last_used_at = utcnow()
     if login.claims.get("email"):
         identity.email = str(login.claims["email"])
+    account.affiliations = list(login.claims.get("affiliations", []))
+    account.assurance = list(login.claims.get("assurance", []))
     session.flush()
     return account
 
