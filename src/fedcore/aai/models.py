@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fedcore.core.db import Base, UTCDateTime, utcnow
@@ -235,3 +235,151 @@ class RevokedToken(Base):
     jti: Mapped[str] = mapped_column(String(64), primary_key=True)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     revoked_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Vo(Base):
+    """A virtual organisation's ID card (docs/aai-communities.md)."""
+
+    __tablename__ = "aai_vo"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    description: Mapped[str] = mapped_column(String(4000), default="")
+    discipline: Mapped[str] = mapped_column(String(255), default="")
+    homepage: Mapped[str] = mapped_column(String(2000), default="")
+    aup_text: Mapped[str] = mapped_column(Text, default="")
+    aup_url: Mapped[str] = mapped_column(String(2000), default="")
+    aup_version: Mapped[int] = mapped_column(Integer, default=1)
+    contacts: Mapped[list[str]] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    registered_by: Mapped[str] = mapped_column(String(255), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decided_by: Mapped[str] = mapped_column(String(255), default="")
+
+
+class Group(Base):
+    """A group in a VO's tree; the root group's ``path`` is the VO name, a subgroup's
+    ``<vo>/<sub>/...``."""
+
+    __tablename__ = "aai_group"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    vo_id: Mapped[int] = mapped_column(ForeignKey("aai_vo.id", ondelete="CASCADE"), index=True)
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("aai_group.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(255))
+    path: Mapped[str] = mapped_column(String(1000), unique=True)
+    description: Mapped[str] = mapped_column(String(2000), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class GroupRole(Base):
+    __tablename__ = "aai_group_role"
+    __table_args__ = (UniqueConstraint("group_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("aai_group.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(64))
+    description: Mapped[str] = mapped_column(String(2000), default="")
+
+
+class GroupAdmin(Base):
+    __tablename__ = "aai_group_admin"
+    __table_args__ = (UniqueConstraint("group_id", "subject"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("aai_group.id", ondelete="CASCADE"))
+    subject: Mapped[str] = mapped_column(String(255), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Enrolment(Base):
+    __tablename__ = "aai_enrolment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(
+        ForeignKey("aai_group.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(255))
+    approval_required: Mapped[bool] = mapped_column(Boolean, default=True)
+    aup_required: Mapped[bool] = mapped_column(Boolean, default=True)
+    duration_days: Mapped[int | None] = mapped_column(Integer)
+    allowed_roles: Mapped[list[str]] = mapped_column(JSON, default=list)
+    justification_label: Mapped[str] = mapped_column(String(255), default="")
+    visible: Mapped[bool] = mapped_column(Boolean, default=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    is_default: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Membership(Base):
+    __tablename__ = "aai_membership"
+    __table_args__ = (UniqueConstraint("group_id", "subject"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("aai_group.id", ondelete="CASCADE"))
+    subject: Mapped[str] = mapped_column(String(255), index=True)
+    roles: Mapped[list[str]] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    valid_from: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Application(Base):
+    __tablename__ = "aai_application"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enrolment_id: Mapped[int] = mapped_column(
+        ForeignKey("aai_enrolment.id", ondelete="CASCADE"), index=True
+    )
+    group_id: Mapped[int] = mapped_column(
+        ForeignKey("aai_group.id", ondelete="CASCADE"), index=True
+    )
+    subject: Mapped[str] = mapped_column(String(255), index=True)
+    roles: Mapped[list[str]] = mapped_column(JSON, default=list)
+    justification: Mapped[str] = mapped_column(String(4000), default="")
+    aup_version: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decided_by: Mapped[str] = mapped_column(String(255), default="")
+    reason: Mapped[str] = mapped_column(String(2000), default="")
+
+
+class Invitation(Base):
+    __tablename__ = "aai_invitation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(
+        ForeignKey("aai_group.id", ondelete="CASCADE"), index=True
+    )
+    email: Mapped[str] = mapped_column(String(320))
+    roles: Mapped[list[str]] = mapped_column(JSON, default=list)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    invited_by: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    accepted_by: Mapped[str] = mapped_column(String(255), default="")
+
+
+class MembershipEvent(Base):
+    """The audit log of everything that changes a group's members, roles or admins."""
+
+    __tablename__ = "aai_membership_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(
+        ForeignKey("aai_group.id", ondelete="CASCADE"), index=True
+    )
+    subject: Mapped[str] = mapped_column(String(255), index=True)
+    action: Mapped[str] = mapped_column(String(64))
+    actor: Mapped[str] = mapped_column(String(255))
+    reason: Mapped[str] = mapped_column(String(2000), default="")
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)

@@ -68,6 +68,17 @@ class Settings(BaseSettings):
         "kept in the outbox table and logged",
     )
     mail_from: str = Field(default="fedcore@localhost")
+    entitlement_namespace: str = Field(
+        default="urn:mace:egi.eu",
+        pattern=r"^urn:[A-Za-z0-9][A-Za-z0-9-]{0,31}(:[A-Za-z0-9._~%!$&'()*+,;=@-]+)+$",
+        description="namespace of group entitlements (AARC-G069): "
+        "<namespace>:group:<vo>[:<sub>...]:role=<role>#<authority>",
+    )
+    entitlement_authority: str = Field(
+        default="aai.egi.eu",
+        pattern=r"^[A-Za-z0-9.-]+$",
+        description="the #authority of group entitlements",
+    )
 
     @field_validator("database_url")
     @classmethod
