@@ -51,3 +51,19 @@ class ClientStatus(StrEnum):
 class AccountStatus(StrEnum):
     ACTIVE = "active"
     SUSPENDED = "suspended"
+
+
+class VoStatus(StrEnum):
+    PENDING = "pending"
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    DELETED = "deleted"
+
+
+class MembershipStatus(StrEnum):
+    ACTIVE = "active"
+    PENDING = "pending"
+    """Starts in the future (``valid_from``)."""
+    SUSPENDED = "suspended"
+    EXPIRED = "expired"
+    REMOVED = "removed"
