@@ -67,3 +67,10 @@ class MembershipStatus(StrEnum):
     SUSPENDED = "suspended"
     EXPIRED = "expired"
     REMOVED = "removed"
+
+
+class ApplicationStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    DENIED = "denied"
+    CANCELLED = "cancelled"
