@@ -2,9 +2,10 @@
 
 Userinfo and introspection call :func:`subject_claims` for every request, so a change of name,
 e-mail, entitlement or assurance is visible at once, without a new token. A person's entitlements
-are the registry roles they hold (GOCDB's form, reference §A.7:
+are their group memberships in force (AARC-G069, :mod:`entitlements`) and the registry roles
+they hold (GOCDB's form, reference §A.7:
 ``urn:mace:egi.eu:goc.egi.eu:<id>G0:<entity>:<Role+Name>@egi.eu``); a service account's are
-what operators assigned to it.
+what operators assigned to it and its group memberships.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from fedcore.aai.enums import AccountStatus, ClientStatus
 from fedcore.aai.models import Account, Client
+from fedcore.aai.service.entitlements import group_entitlements
 from fedcore.core.config import Settings
 from fedcore.registry import service as registry_service
 from fedcore.registry.enums import RoleStatus
@@ -45,8 +47,15 @@ def registry_role_entitlements(session: Session, account: Account) -> list[str]:
     ]
 
 
-def account_entitlements(session: Session, account: Account) -> list[str]:
-    return list(dict.fromkeys(registry_role_entitlements(session, account)))
+def account_entitlements(session: Session, settings: Settings, account: Account) -> list[str]:
+    groups = group_entitlements(session=session, settings=settings, subject=account.voperson_id)
+    return list(dict.fromkeys([*groups, *registry_role_entitlements(session, account)]))
+
+
+def service_entitlements(session: Session, settings: Settings, client: Client) -> list[str]:
+    subject = client.service_subject or ""
+    groups = group_entitlements(session=session, settings=settings, subject=subject)
+    return list(dict.fromkeys([*client.entitlements, *groups]))
 
 
 def assurance(settings: Settings, account: Account) -> list[str]:
@@ -83,7 +92,7 @@ def _account_claims(
     if scopes & {"voperson_id", "aarc"}:
         claims["voperson_id"] = account.voperson_id
     if scopes & {"eduperson_entitlement", "entitlements"}:
-        values = account_entitlements(session, account)
+        values = account_entitlements(session, settings, account)
         claims["eduperson_entitlement"] = values
         if "entitlements" in scopes:
             claims["entitlements"] = values
@@ -98,7 +107,9 @@ def _account_claims(
     return claims
 
 
-def _service_claims(client: Client, scopes: set[str]) -> dict[str, Any]:
+def _service_claims(
+    session: Session, settings: Settings, client: Client, scopes: set[str]
+) -> dict[str, Any]:
     subject = client.service_subject or ""
     claims: dict[str, Any] = {"sub": subject, "client_id": client.client_id}
     if scopes & {"profile", "aarc"}:
@@ -106,9 +117,10 @@ def _service_claims(client: Client, scopes: set[str]) -> dict[str, Any]:
     if scopes & {"voperson_id", "aarc"}:
         claims["voperson_id"] = subject
     if scopes & {"eduperson_entitlement", "entitlements"}:
-        claims["eduperson_entitlement"] = list(client.entitlements)
+        values = service_entitlements(session, settings, client)
+        claims["eduperson_entitlement"] = values
         if "entitlements" in scopes:
-            claims["entitlements"] = list(client.entitlements)
+            claims["entitlements"] = values
     return claims
 
 
@@ -128,4 +140,4 @@ def subject_claims(
     client = session.scalar(select(Client).where(Client.service_subject == subject))
     if client is None or client.status != ClientStatus.APPROVED:
         return None
-    return _service_claims(client, wanted)
+    return _service_claims(session, settings, client, wanted)

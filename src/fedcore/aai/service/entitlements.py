@@ -1,0 +1,35 @@
+"""Group entitlements (AARC-G069, reference §A.7), computed from the memberships in force now.
+
+``<namespace>:group:<vo>[:<sub>...]:role=<role>#<authority>``: one value per (group, role) of
+each membership in force (:func:`memberships.active_memberships`); a subgroup's path segments
+after the VO name become ``:<sub>`` parts, the role is scoped to the right-most group. Namespace
+and authority are ``FEDCORE_ENTITLEMENT_NAMESPACE`` and ``FEDCORE_ENTITLEMENT_AUTHORITY``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from fedcore.aai.service import memberships
+from fedcore.core.config import Settings
+
+
+def group_entitlement(settings: Settings, path: str, role: str) -> str:
+    groups = ":".join(path.split("/"))
+    return (
+        f"{settings.entitlement_namespace}:group:{groups}:role={role}"
+        f"#{settings.entitlement_authority}"
+    )
+
+
+def group_entitlements(
+    *, session: Session, settings: Settings, subject: str, now: datetime | None = None
+) -> list[str]:
+    """The subject's group entitlements at ``now`` (default: now), by group path."""
+    return [
+        group_entitlement(settings, group.path, role)
+        for group, membership in memberships.active_memberships(session, subject, now)
+        for role in membership.roles
+    ]
