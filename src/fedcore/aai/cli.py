@@ -1,4 +1,5 @@
-"""``fedcore aai ...`` commands: signing keys, clients and service accounts, accounts.
+"""``fedcore aai ...`` commands: signing keys, clients and service accounts, accounts, VOs,
+groups and members.
 
 Client commands run as the configured operator (``FEDCORE_ADMIN_SUBJECT``), so a client created
 here is approved at once. Commands that create a client or a secret print the client as one JSON
@@ -19,7 +20,8 @@ import typer
 from fedcore.aai.enums import SHORT_GRANTS, ClientStatus
 from fedcore.aai.models import Client
 from fedcore.aai.schemas import ClientCreate, ClientRead, grant_choices
-from fedcore.aai.service import accounts, clients, housekeeping, keys
+from fedcore.aai.schemas_vo import MembershipRead, VoCreate, VoRead
+from fedcore.aai.service import accounts, clients, groups, housekeeping, keys, memberships, vos
 from fedcore.core.cli import cli_session, fail
 from fedcore.core.config import Settings, get_settings
 from fedcore.core.db import isoformat_z
@@ -32,6 +34,12 @@ account_app = typer.Typer(help="Accounts of people.", no_args_is_help=True)
 app.add_typer(client_app, name="client")
 app.add_typer(keys_app, name="keys")
 app.add_typer(account_app, name="account")
+vo_app = typer.Typer(help="Virtual organisations (VOs).", no_args_is_help=True)
+group_app = typer.Typer(help="Groups of a VO.", no_args_is_help=True)
+member_app = typer.Typer(help="Members of a VO's groups.", no_args_is_help=True)
+app.add_typer(vo_app, name="vo")
+app.add_typer(group_app, name="group")
+app.add_typer(member_app, name="member")
 
 ClientId = Annotated[str, typer.Argument(metavar="CLIENT_ID", help="the client's client_id")]
 Reason = Annotated[str, typer.Option(help="why; shown to the client's owner")]
@@ -320,3 +328,139 @@ def account_create(
             "email_verified": account.email_verified,
         }
     typer.echo(json.dumps(document))
+
+
+GroupPath = Annotated[
+    str, typer.Argument(metavar="VO[/PATH]", help="a VO name, or VO/GROUP/... for a subgroup")
+]
+Subject = Annotated[
+    str, typer.Argument(metavar="SUBJECT", help="an account's or a service account's sub")
+]
+
+
+def _parse_time(value: str | None, field: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        fail(f"{field}: {value!r} is not an ISO 8601 time such as 2027-01-31T00:00:00Z")
+    if parsed.tzinfo is None:
+        fail(f"{field}: {value!r} has no time zone; end it with Z for UTC")
+    return parsed
+
+
+@vo_app.command("create")
+def vo_create(
+    name: Annotated[str, typer.Argument(metavar="NAME", help="DNS-style, e.g. vo.example.org")],
+    manager: Annotated[
+        str, typer.Option(help="the first VO manager: an account's or a service account's sub")
+    ],
+    description: Annotated[str, typer.Option(help="what the VO is for")] = "",
+    discipline: Annotated[str, typer.Option(help="its scientific discipline")] = "",
+    homepage: Annotated[str, typer.Option(help="its home page (http(s) URL)")] = "",
+    aup_url: Annotated[str, typer.Option(help="its acceptable-use policy (http(s) URL)")] = "",
+    contact: Annotated[
+        list[str] | None, typer.Option(help="a contact e-mail address; repeatable")
+    ] = None,
+) -> None:
+    """Create an active VO with its root group and first manager; prints it as one JSON object
+    on the last line."""
+    settings = get_settings()
+    operator = _operator(settings)
+    with cli_session(settings) as session:
+        data = VoCreate(
+            name=name,
+            description=description,
+            discipline=discipline,
+            homepage=homepage,
+            aup_url=aup_url,
+            contacts=contact or [],
+        )
+        vo = vos.register_vo(session=session, actor=operator, data=data, manager=manager)
+        document = {
+            **VoRead.model_validate(vo).model_dump(mode="json"),
+            "managers": vos.managers(session, vo),
+        }
+    typer.echo(json.dumps(document))
+
+
+@vo_app.command("list")
+def vo_list() -> None:
+    """Every VO (also pending, suspended and deleted ones), by name."""
+    with cli_session() as session:
+        rows = [
+            [vo.name, vo.status, ",".join(vos.managers(session, vo)), vo.description]
+            for vo in vos.list_vos(session=session, include_hidden=True)
+        ]
+    _table(["NAME", "STATUS", "MANAGERS", "DESCRIPTION"], rows)
+
+
+@group_app.command("create")
+def group_create(
+    path: Annotated[str, typer.Argument(metavar="VO/PATH", help="e.g. vo.example.org/cloud")],
+    description: Annotated[str, typer.Option(help="what the group is for")] = "",
+) -> None:
+    """Create a subgroup (its parent must exist) with the role member."""
+    settings = get_settings()
+    operator = _operator(settings)
+    with cli_session(settings) as session:
+        group = groups.create_group(
+            session=session, actor=operator, path=path, description=description
+        )
+        created = group.path
+    typer.echo(f"group {created} created")
+
+
+@member_app.command("add")
+def member_add(
+    path: GroupPath,
+    subject: Subject,
+    role: Annotated[
+        list[str] | None, typer.Option(help="a role of the group, repeatable; default: member")
+    ] = None,
+    expires: Annotated[
+        str | None,
+        typer.Option(help="ISO 8601 expiry; a VO membership: at most 365 days, the default"),
+    ] = None,
+    reason: Annotated[str, typer.Option(help="why; kept in the audit log")] = "",
+) -> None:
+    """Add a member to a VO or to a subgroup (they must be a member of its parent); prints the
+    membership as one JSON object on the last line."""
+    settings = get_settings()
+    operator = _operator(settings)
+    expires_at = _parse_time(expires, "expires")
+    with cli_session(settings) as session:
+        group = groups.get_group(session=session, path=path)
+        membership = memberships.add_member(
+            session=session,
+            actor=operator,
+            group=group,
+            subject=subject,
+            roles=role or [groups.DEFAULT_ROLE],
+            expires_at=expires_at,
+            reason=reason,
+        )
+        document = {
+            "group": group.path,
+            **MembershipRead.model_validate(membership).model_dump(mode="json"),
+        }
+    typer.echo(json.dumps(document))
+
+
+@member_app.command("remove")
+def member_remove(
+    path: GroupPath,
+    subject: Subject,
+    reason: Annotated[str, typer.Option(help="why; kept in the audit log")] = "",
+) -> None:
+    """Remove a member from a VO or subgroup and every group below it."""
+    settings = get_settings()
+    operator = _operator(settings)
+    with cli_session(settings) as session:
+        group = groups.get_group(session=session, path=path)
+        memberships.remove_member(
+            session=session, actor=operator, group=group, subject=subject, reason=reason
+        )
+        removed = group.path
+    typer.echo(f"{subject} removed from {removed}")

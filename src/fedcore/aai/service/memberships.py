@@ -71,7 +71,7 @@ def _chain(session: Session, membership: Membership) -> tuple[Group, list[Member
             .join(Membership, Membership.group_id == Group.id)
             .where(Group.path.in_(paths), Membership.subject == membership.subject)
         )
-        found = {path: row for path, row in rows.tuples()}
+        found = {path: row for path, row in rows}
     return group, [found.get(p) for p in paths]
 
 
@@ -126,7 +126,7 @@ def active_memberships(
         .join(Vo, Vo.id == Group.vo_id)
         .where(Membership.subject == subject, Vo.status == VoStatus.ACTIVE)
         .order_by(Group.path)
-    ).tuples()
+    )
     by_path = {group.path: (group, membership) for group, membership in rows}
     active: list[tuple[Group, Membership]] = []
     for path, (group, membership) in by_path.items():
