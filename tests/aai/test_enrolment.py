@@ -14,7 +14,7 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from fedcore.aai.enums import ApplicationStatus, MembershipStatus
+from fedcore.aai.enums import ApplicationStatus, MembershipStatus, VoStatus
 from fedcore.aai.models import (
     Account,
     Application,
@@ -25,7 +25,7 @@ from fedcore.aai.models import (
     Membership,
     MembershipEvent,
 )
-from fedcore.aai.schemas_vo import VoCreate
+from fedcore.aai.schemas_vo import VoCreate, VoUpdate
 from fedcore.aai.service import enrolment, groups, vos
 from fedcore.aai.service.enrolment import EnrolmentChanges, EnrolmentData
 from fedcore.core.config import Settings
@@ -253,9 +253,11 @@ def test_non_members_see_only_visible_enabled_enrolments(session: Session, world
     shown = config(session, world.root, name="open")
     hidden = config(session, world.root, name="hidden", visible=False)
     off = config(session, world.root, name="off", enabled=False)
-    names = lambda actor: [  # noqa: E731
-        e.name for e in enrolment.list_enrolments(session=session, group=world.root, actor=actor)
-    ]
+
+    def names(actor: Principal) -> list[str]:
+        listed = enrolment.list_enrolments(session=session, group=world.root, actor=actor)
+        return [e.name for e in listed]
+
     assert names(world.who(world.alice)) == [shown.name]
     assert names(Principal(subject="")) == [shown.name]
     member(session, world.root, world.alice)
@@ -656,3 +658,76 @@ def test_lapsed_memberships_expire_with_an_audit_event(session: Session, world: 
     )
     assert (event.actor, event.group_id) == ("system", world.root.id)
     assert enrolment.expire_memberships(session=session) == 0
+
+
+def test_an_enrolment_cannot_waive_the_vos_aup(session: Session, world: World) -> None:
+    refused(
+        session,
+        ValidationFailed,
+        "aup_required",
+        lambda: config(session, world.root, aup_required=False),
+    )
+    vos.update_vo(session=session, actor=OPERATOR, name=VO, data=VoUpdate(aup_text=""))
+    assert config(session, world.root, aup_required=False).aup_required is False
+
+
+def test_applying_again_renews_the_membership_and_keeps_its_roles(
+    session: Session, settings: Settings, world: World
+) -> None:
+    target = config(
+        session,
+        world.root,
+        approval_required=False,
+        duration_days=100,
+        allowed_roles=["member", "vm_operator"],
+    )
+    current = member(session, world.root, world.alice, expires_at=utcnow() + timedelta(days=5))
+    current.reminded_at = utcnow()
+    apply(session, settings, world, target, roles=("vm_operator",))
+    assert current.roles == ["member", "vm_operator"]
+    assert current.expires_at is not None
+    assert current.expires_at - utcnow() > timedelta(days=99)
+    assert current.reminded_at is None
+    actions = session.scalars(
+        select(MembershipEvent.action)
+        .where(MembershipEvent.subject == world.alice.voperson_id)
+        .order_by(MembershipEvent.id)
+    )
+    assert list(actions) == ["extended", "roles_changed"]
+
+
+def test_no_application_from_a_suspended_member_nor_to_an_inactive_vo(
+    session: Session, settings: Settings, world: World
+) -> None:
+    target = config(session, world.root)
+    member(session, world.root, world.alice, status=MembershipStatus.SUSPENDED)
+    error = refused(
+        session, RuleViolation, "enrolment_id", lambda: apply(session, settings, world, target)
+    )
+    assert "suspended" in error.detail
+    vos.decide_vo(session=session, actor=OPERATOR, name=VO, status=VoStatus.SUSPENDED)
+    error = refused(
+        session, RuleViolation, "enrolment_id", lambda: apply(session, settings, world, target)
+    )
+    assert f"{VO} is suspended" in error.detail
+
+
+def test_an_application_for_an_outdated_aup_is_not_approved(
+    session: Session, settings: Settings, world: World
+) -> None:
+    application = apply(session, settings, world, config(session, world.root))
+    vos.update_vo(session=session, actor=OPERATOR, name=VO, data=VoUpdate(aup_text="Be nicer."))
+    error = refused(
+        session,
+        RuleViolation,
+        "application_id",
+        lambda: enrolment.decide_application(
+            session=session,
+            settings=settings,
+            actor=world.who(world.manager),
+            application_id=application.id,
+            approve=True,
+        ),
+    )
+    assert "version 1" in error.detail
+    assert application.status == ApplicationStatus.PENDING

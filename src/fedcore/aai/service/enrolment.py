@@ -1,14 +1,16 @@
 """Joining groups (issue 5, reference §A.9): enrolment configurations, applications,
 invitations, expiry reminders and expiry.
 
-* An **enrolment** is a group's way in: approval required or automatic, whether the VO's AUP
-  must be accepted, the membership's length (a VO root group at most :data:`ROOT_MAX_DAYS`,
-  a subgroup any length or unlimited), the roles that may be asked for, an optional
-  justification field, whether non-members see it and whether it is enabled.
+* An **enrolment** is a group's way in: approval required or automatic, the membership's
+  length (a VO root group at most :data:`ROOT_MAX_DAYS`, a subgroup any length or unlimited),
+  the roles that may be asked for, an optional justification field, whether non-members see it
+  and whether it is enabled. Whoever joins a VO that has an acceptable-use policy accepts it
+  (its version is recorded); an enrolment cannot waive that (``aup_required`` stays true).
 * An **application** asks to join through an enrolment. Without approval the membership starts
   at once; otherwise every admin of the group and of its ancestors is e-mailed a link to the
   application, with who the applicant is (name, e-mail, identifier, identity sources, assurance),
-  and the applicant is e-mailed the decision.
+  and the applicant is e-mailed the decision. A member who applies again (to renew) has the
+  membership extended by the enrolment's duration and keeps the roles held.
 * An **invitation** mails a one-time link (only its SHA-256 hash is stored) that expires after
   72 hours by default; whoever signs in with it becomes a member with the invited roles.
 * :func:`send_expiry_reminders` mails members whose direct membership ends soon, once per
