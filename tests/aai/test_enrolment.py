@@ -11,7 +11,7 @@ from datetime import timedelta
 
 import pytest
 from aiosmtpd.controller import Controller
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from fedcore.aai.enums import ApplicationStatus, MembershipStatus, VoStatus
@@ -40,6 +40,7 @@ from fedcore.core.errors import (
 )
 from fedcore.core.models import MailMessage
 from fedcore.core.security import Principal
+from tests.aai.test_cli import database, last_json, run  # noqa: F401  (database: a fixture)
 from tests.core.test_mail import Inbox, free_port
 
 OPERATOR = Principal(subject="operator", is_admin=True)
@@ -731,3 +732,28 @@ def test_an_application_for_an_outdated_aup_is_not_approved(
     )
     assert "version 1" in error.detail
     assert application.status == ApplicationStatus.PENDING
+
+
+def test_the_member_remind_and_expire_commands(database: Engine) -> None:  # noqa: F811
+    with Session(database) as session:
+        alice = person(session, "alice")
+        vo = vos.register_vo(
+            session=session, actor=OPERATOR, data=VoCreate(name=VO), manager=alice.voperson_id
+        )
+        root = vos.root_group(session, vo)
+        member(session, root, alice, expires_at=utcnow() + timedelta(days=3))
+        session.commit()
+    result = run("member", "remind", "--days", "7")
+    assert result.exit_code == 0, result.stderr
+    assert last_json(result.stdout) == {"reminded": 1}
+    assert last_json(run("member", "remind").stdout) == {"reminded": 0}
+    with Session(database) as session:
+        [mail] = outbox(session, "alice@example.org")
+        assert mail.body.count("https://fedcore.example.org/aai/groups/bio.example.org") == 1
+        lapsed = session.scalars(select(Membership)).one()
+        lapsed.expires_at = utcnow() - timedelta(seconds=1)
+        session.commit()
+    assert last_json(run("member", "expire").stdout) == {"expired": 1}
+    assert last_json(run("member", "expire").stdout) == {"expired": 0}
+    with Session(database) as session:
+        assert session.scalars(select(Membership.status)).one() == MembershipStatus.EXPIRED

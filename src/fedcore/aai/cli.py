@@ -21,7 +21,16 @@ from fedcore.aai.enums import SHORT_GRANTS, ClientStatus
 from fedcore.aai.models import Client
 from fedcore.aai.schemas import ClientCreate, ClientRead, grant_choices
 from fedcore.aai.schemas_vo import MembershipRead, VoCreate, VoRead
-from fedcore.aai.service import accounts, clients, groups, housekeeping, keys, memberships, vos
+from fedcore.aai.service import (
+    accounts,
+    clients,
+    enrolment,
+    groups,
+    housekeeping,
+    keys,
+    memberships,
+    vos,
+)
 from fedcore.core.cli import cli_session, fail
 from fedcore.core.config import Settings, get_settings
 from fedcore.core.db import isoformat_z
@@ -464,3 +473,26 @@ def member_remove(
         )
         removed = group.path
     typer.echo(f"{subject} removed from {removed}")
+
+
+@member_app.command("remind")
+def member_remind(
+    days: Annotated[
+        int, typer.Option(min=1, help="remind of memberships that expire within this many days")
+    ] = enrolment.REMINDER_DAYS,
+) -> None:
+    """E-mail every person whose membership expires soon and who was not reminded of it yet
+    (run it daily); prints how many as JSON."""
+    settings = get_settings()
+    with cli_session(settings) as session:
+        sent = enrolment.send_expiry_reminders(session=session, settings=settings, days=days)
+    typer.echo(json.dumps({"reminded": sent}))
+
+
+@member_app.command("expire")
+def member_expire() -> None:
+    """Mark memberships past their expiry ``expired``, with an audit event by ``system`` (run it
+    daily); prints how many as JSON."""
+    with cli_session() as session:
+        expired = enrolment.expire_memberships(session=session)
+    typer.echo(json.dumps({"expired": expired}))
