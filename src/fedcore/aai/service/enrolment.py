@@ -155,7 +155,8 @@ def get_enrolment(*, session: Session, enrolment_id: int) -> Enrolment:
 
 def list_enrolments(*, session: Session, group: Group, actor: Principal) -> list[Enrolment]:
     """The group's enrolments, the default first: all of them for its admins, the enabled ones
-    for its members, the enabled and visible ones for everybody else."""
+    for whoever has a membership row (also an expired one, to apply again), the enabled and
+    visible ones for everybody else."""
     query = select(Enrolment).where(Enrolment.group_id == group.id)
     if not groups.is_admin(session, actor, group):
         query = query.where(Enrolment.enabled.is_(True))
