@@ -77,13 +77,20 @@ def test_vo_group_and_member_commands(database: Engine) -> None:
     refused(run("member", "add", "vo.example.org", "nobody"), "subject:")
     assert count(database, Membership) == 0
 
-    added = run("member", "add", "vo.example.org", bob, "--reason", "joined the project")
+    defined = run("group", "role-add", "vo.example.org", "vm_operator")
+    assert defined.stdout.strip() == "role vm_operator defined in vo.example.org"
+    refused(run("group", "role-add", "vo.example.org", "vm_operator"), "already has the role")
+    refused(run("group", "role-add", "vo.example.org", "a b"), "name:")
+    added = run(
+        "member", "add", "vo.example.org", bob, "--role", "member", "--role", "vm_operator",
+        "--reason", "joined the project",
+    )  # fmt: skip
     assert added.exit_code == 0, added.output
     member = last_json(added.stdout)
     assert (member["group"], member["subject"], member["roles"]) == (
         "vo.example.org",
         bob,
-        ["member"],
+        ["member", "vm_operator"],
     )
     assert member["expires_at"].endswith("Z")
     assert run("member", "add", "vo.example.org/cloud", bob).exit_code == 0
@@ -92,6 +99,7 @@ def test_vo_group_and_member_commands(database: Engine) -> None:
             session=session, settings=get_settings(), subject=bob
         ) == [
             "urn:mace:egi.eu:group:vo.example.org:role=member#aai.egi.eu",
+            "urn:mace:egi.eu:group:vo.example.org:role=vm_operator#aai.egi.eu",
             "urn:mace:egi.eu:group:vo.example.org:cloud:role=member#aai.egi.eu",
         ]
 

@@ -421,6 +421,24 @@ def group_create(
     typer.echo(f"group {created} created")
 
 
+@group_app.command("role-add")
+def group_role_add(
+    path: GroupPath,
+    role: Annotated[str, typer.Argument(metavar="ROLE", help="e.g. vm_operator")],
+    description: Annotated[str, typer.Option(help="what the role allows")] = "",
+) -> None:
+    """Define a role in a VO's root group or a subgroup (every group has member)."""
+    settings = get_settings()
+    operator = _operator(settings)
+    with cli_session(settings) as session:
+        group = groups.get_group(session=session, path=path)
+        groups.add_role(
+            session=session, actor=operator, group=group, name=role, description=description
+        )
+        where = group.path
+    typer.echo(f"role {role} defined in {where}")
+
+
 @member_app.command("add")
 def member_add(
     path: GroupPath,

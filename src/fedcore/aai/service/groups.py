@@ -193,6 +193,8 @@ def add_role(
 ) -> GroupRole:
     require_admin(session, actor, group, "define roles")
     name = check_name(name.strip(), "name")
+    if len(description) > 2000:
+        raise ValidationFailed("at most 2000 characters", field="description")
     if name in role_names(session, group):
         raise Conflict(f"{group.path} already has the role {name!r}")
     role = GroupRole(group_id=group.id, name=name, description=description)
