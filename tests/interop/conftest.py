@@ -33,6 +33,8 @@ CLIENTS = Path(__file__).parent / "clients"
 RunClient = Callable[..., subprocess.CompletedProcess[str]]
 FLAAT_SERVICE_VO = "urn:mace:egi.eu:group:vo.test#aai.egi.eu"
 """The entitlement the flaat service's /vo route requires (AARC syntax, as flaat compares)."""
+FLAAT_SERVICE_ROLE = "urn:mace:egi.eu:group:vo.test:role=vm_operator#aai.egi.eu"
+"""The entitlement its /vm route requires: the VO role cloud sites gate on (reference §A.7)."""
 
 
 @pytest.fixture(scope="session")
@@ -90,6 +92,7 @@ def flaat_service(
         **pki.client_env(),
         "TRUSTED_ISSUER": op.issuer,
         "VO_ENTITLEMENT": FLAAT_SERVICE_VO,
+        "ROLE_ENTITLEMENT": FLAAT_SERVICE_ROLE,
         "PORT": str(port),
     }
     with log.open("wb") as output:

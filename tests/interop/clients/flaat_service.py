@@ -2,7 +2,7 @@
 
 Run with the flaat client environment's interpreter. Environment: ``TRUSTED_ISSUER`` (the only
 OpenID provider whose tokens are accepted), ``VO_ENTITLEMENT`` (the AARC entitlement /vo
-requires), ``PORT``; ``REQUESTS_CA_BUNDLE`` and ``SSL_CERT_FILE`` must trust the provider's CA.
+requires), ``ROLE_ENTITLEMENT`` (the one /vm requires: a VO role), ``PORT``; ``REQUESTS_CA_BUNDLE`` and ``SSL_CERT_FILE`` must trust the provider's CA.
 """
 
 import os
@@ -34,6 +34,12 @@ def authenticated(request: Request):
 @flaat.requires(get_vo_requirement(os.environ["VO_ENTITLEMENT"], "eduperson_entitlement"))
 def vo_member(request: Request):
     return {"status": "member"}
+
+
+@app.get("/vm")
+@flaat.requires(get_vo_requirement(os.environ["ROLE_ENTITLEMENT"], "eduperson_entitlement"))
+def vm_operator(request: Request):
+    return {"status": "vm operator"}
 
 
 @app.get("/infos")
