@@ -1,7 +1,7 @@
 """Group entitlements (AARC-G069, reference §A.7), computed from the memberships in force now.
 
 ``<namespace>:group:<vo>[:<sub>...]:role=<role>#<authority>``: one value per (group, role) of
-each membership in force (:func:`memberships.active_memberships`); a subgroup's path segments
+each membership in force (:func:`memberships.roles_in_force`); a subgroup's path segments
 after the VO name become ``:<sub>`` parts, the role is scoped to the right-most group. Namespace
 and authority are ``FEDCORE_ENTITLEMENT_NAMESPACE`` and ``FEDCORE_ENTITLEMENT_AUTHORITY``.
 """
@@ -29,7 +29,7 @@ def group_entitlements(
 ) -> list[str]:
     """The subject's group entitlements at ``now`` (default: now), by group path."""
     return [
-        group_entitlement(settings, group.path, role)
-        for group, membership in memberships.active_memberships(session, subject, now)
-        for role in membership.roles
+        group_entitlement(settings, path, role)
+        for path, roles in memberships.roles_in_force(session, subject, now)
+        for role in roles
     ]

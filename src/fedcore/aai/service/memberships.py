@@ -22,8 +22,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
+from typing import Protocol, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from fedcore.aai.enums import MembershipStatus, VoStatus
@@ -86,21 +87,52 @@ def effective_expiry(session: Session, membership: Membership) -> datetime | Non
     return _earliest([membership.expires_at, *(m.expires_at for m in chain if m is not None)])
 
 
-def _status_at(chain: Sequence[Membership | None], now: datetime) -> MembershipStatus:
-    """The effective status of the last membership of ``chain`` (root first)."""
-    if any(m is None or m.status == MembershipStatus.REMOVED for m in chain):
+class _Term(Protocol):
+    """What decides whether a membership is in force: a Membership, or a row of its columns."""
+
+    @property
+    def status(self) -> str: ...
+    @property
+    def valid_from(self) -> datetime: ...
+    @property
+    def expires_at(self) -> datetime | None: ...
+
+
+_T = TypeVar("_T", bound=_Term)
+
+
+_PRECEDENCE = (
+    MembershipStatus.REMOVED,
+    MembershipStatus.EXPIRED,
+    MembershipStatus.SUSPENDED,
+    MembershipStatus.PENDING,
+    MembershipStatus.ACTIVE,
+)
+"""What a chain of memberships is: the first of these that any of them is."""
+
+
+def _own_status(term: _Term, now: datetime) -> MembershipStatus:
+    """What one membership is at ``now``, by itself."""
+    if term.status == MembershipStatus.REMOVED:
         return MembershipStatus.REMOVED
-    present = [m for m in chain if m is not None]
-    expiry = _earliest(m.expires_at for m in present)
-    if any(m.status == MembershipStatus.EXPIRED for m in present) or (
-        expiry is not None and expiry <= now
+    if term.status == MembershipStatus.EXPIRED or (
+        term.expires_at is not None and term.expires_at <= now
     ):
         return MembershipStatus.EXPIRED
-    if any(m.status == MembershipStatus.SUSPENDED for m in present):
+    if term.status == MembershipStatus.SUSPENDED:
         return MembershipStatus.SUSPENDED
-    if any(m.valid_from > now for m in present):
+    if term.valid_from > now:
         return MembershipStatus.PENDING
     return MembershipStatus.ACTIVE
+
+
+def _status_at(chain: Sequence[_Term | None], now: datetime) -> MembershipStatus:
+    """The effective status of the last membership of ``chain`` (root first); a missing
+    ancestor membership counts as removed."""
+    if any(m is None for m in chain):
+        return MembershipStatus.REMOVED
+    statuses = {_own_status(m, now) for m in chain if m is not None}
+    return next(status for status in _PRECEDENCE if status in statuses)
 
 
 def effective_status(
@@ -111,6 +143,39 @@ def effective_status(
     return _status_at([*chain, membership], now or utcnow())
 
 
+def _in_force(by_path: dict[str, _T], now: datetime) -> list[tuple[str, _T]]:
+    """The entries of one subject's memberships (by group path) in force at ``now``: active
+    by themselves, and their parent's in force (each path decided once)."""
+    decided: dict[str, bool] = {}
+
+    def in_force(path: str) -> bool:
+        if path not in decided:
+            term = by_path.get(path)
+            parent = path.rpartition("/")[0]
+            decided[path] = (
+                term is not None
+                and _own_status(term, now) == MembershipStatus.ACTIVE
+                and (not parent or in_force(parent))
+            )
+        return decided[path]
+
+    return [(path, term) for path, term in by_path.items() if in_force(path)]
+
+
+_OF_SUBJECT_IN_ACTIVE_VOS = (
+    select(Group.path)
+    .join(Membership, Membership.group_id == Group.id)
+    .join(Vo, Vo.id == Group.vo_id)
+    .where(Membership.subject == bindparam("subject"), Vo.status == VoStatus.ACTIVE)
+    .order_by(Group.path)
+)
+"""The subject's memberships in active VOs by group path (columns are added per use)."""
+_ACTIVE_MEMBERSHIPS = _OF_SUBJECT_IN_ACTIVE_VOS.add_columns(Group, Membership)
+_ROLES_IN_FORCE = _OF_SUBJECT_IN_ACTIVE_VOS.add_columns(
+    Membership.status, Membership.valid_from, Membership.expires_at, Membership.roles
+)
+
+
 def active_memberships(
     session: Session, subject: str, now: datetime | None = None
 ) -> list[tuple[Group, Membership]]:
@@ -119,21 +184,20 @@ def active_memberships(
 
     One query: the ancestor memberships are the subject's own rows.
     """
-    now = now or utcnow()
-    rows = session.execute(
-        select(Group, Membership)
-        .join(Membership, Membership.group_id == Group.id)
-        .join(Vo, Vo.id == Group.vo_id)
-        .where(Membership.subject == subject, Vo.status == VoStatus.ACTIVE)
-        .order_by(Group.path)
-    )
-    by_path = {group.path: (group, membership) for group, membership in rows}
-    active: list[tuple[Group, Membership]] = []
-    for path, (group, membership) in by_path.items():
-        chain = [by_path.get(p, (None, None))[1] for p in groups.ancestor_paths(path)]
-        if _status_at([*chain, membership], now) == MembershipStatus.ACTIVE:
-            active.append((group, membership))
-    return active
+    rows = session.execute(_ACTIVE_MEMBERSHIPS, {"subject": subject})
+    found = {path: (group, membership) for path, group, membership in rows}
+    terms = {path: membership for path, (_, membership) in found.items()}
+    return [(found[path][0], membership) for path, membership in _in_force(terms, now or utcnow())]
+
+
+def roles_in_force(
+    session: Session, subject: str, now: datetime | None = None
+) -> list[tuple[str, list[str]]]:
+    """(group path, roles) of :func:`active_memberships`, read as plain columns (userinfo
+    computes entitlements on every request)."""
+    rows = session.execute(_ROLES_IN_FORCE, {"subject": subject})
+    terms = {row.path: row for row in rows}
+    return [(path, list(row.roles)) for path, row in _in_force(terms, now or utcnow())]
 
 
 # --- checks -------------------------------------------------------------------------------------
