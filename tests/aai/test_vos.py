@@ -317,3 +317,35 @@ def test_operators_register_active_vos_for_a_named_manager(
             session=session, actor=OPERATOR, data=VoCreate(name="x.org"), manager="ghost"
         )
     assert unknown.value.field == "manager"
+
+
+def test_a_subgroup_membership_is_in_force_only_while_its_parent_is(
+    session: Session, settings: Settings
+) -> None:
+    _, ada = person(session, settings, "ada@example.org")
+    bob, _ = person(session, settings, "bob@example.org")
+    vo = active_vo(session, ada)
+    cloud = groups.create_group(session=session, actor=ada, path=f"{vo.name}/cloud")
+    ops = groups.create_group(session=session, actor=ada, path=f"{vo.name}/cloud/ops")
+    subject = bob.voperson_id
+    rows = [
+        memberships.add_member(session=session, actor=ada, group=group, subject=subject)
+        for group in (vos.root_group(session, vo), cloud, ops)
+    ]
+    now = utcnow()
+
+    def in_force() -> list[str]:
+        return [path for path, _ in memberships.roles_in_force(session, subject, now)]
+
+    assert in_force() == [vo.name, f"{vo.name}/cloud", f"{vo.name}/cloud/ops"]
+    rows[1].valid_from = now + timedelta(hours=1)
+    assert in_force() == [vo.name]
+    assert memberships.effective_status(session, rows[2], now) == MembershipStatus.PENDING
+    rows[1].valid_from = now - timedelta(hours=1)
+    rows[1].status = MembershipStatus.EXPIRED
+    assert in_force() == [vo.name]
+    assert memberships.effective_status(session, rows[2], now) == MembershipStatus.EXPIRED
+    rows[1].status = MembershipStatus.ACTIVE
+    rows[2].expires_at = now
+    assert in_force() == [vo.name, f"{vo.name}/cloud"]
+    assert [g.path for g, _ in memberships.active_memberships(session, subject, now)] == in_force()
