@@ -176,4 +176,3 @@ class MembershipEventRead(BaseModel):
     reason: str
     details: dict[str, Any]
     at: UTCTime
-
