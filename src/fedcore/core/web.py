@@ -152,6 +152,7 @@ def _safe_next(target: str) -> str:
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
+    from fedcore.aai import api as aai_api
     from fedcore.aai import endpoints as aai_endpoints
     from fedcore.aai import views as aai_views
     from fedcore.aai.service.principals import access_token_verifier
@@ -196,6 +197,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(aai_views.issuer_router, prefix=issuer_path, include_in_schema=False)
     app.include_router(aai_views.rp_router, include_in_schema=False)
     app.include_router(registry_api.router, prefix="/api/registry", tags=["registry"])
+    app.include_router(aai_api.router, prefix="/api/aai", tags=["aai"])
     app.include_router(registry_views.router, prefix="/registry", include_in_schema=False)
     app.include_router(aai_views.router, prefix="/aai", include_in_schema=False)
     register_verifier(access_token_verifier)

@@ -1,0 +1,18 @@
+"""REST API of communities under ``/api/aai/`` (issue 5, ``docs/aai-communities.md``).
+
+Modelled on the registry's API: each route parses its input, calls the service layer (which
+checks the caller's rights: VO managers, group admins, operators) and returns a ``Read``
+schema. Collections come in the page envelope ``{"items": [...], "next_cursor": null}``;
+errors are RFC 9457 problem details naming the field.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from fedcore.aai.api import enrolment, groups, vos
+from fedcore.registry.api.common import ERROR_RESPONSES
+
+router = APIRouter(responses=ERROR_RESPONSES)
+for _module in (vos, groups, enrolment):
+    router.include_router(_module.router)
