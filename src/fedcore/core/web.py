@@ -189,6 +189,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     register_subsystem(registry_views.TEMPLATES, NavEntry("Registry", "/registry/"))
     register_subsystem(aai_views.TEMPLATES, NavEntry("Account", "/aai/account"))
+    register_subsystem(aai_views.TEMPLATES, NavEntry("Communities", "/aai/vos"))
     _core_pages(app)
     # The provider's protocol routes first: token requests are the busiest, and routes are
     # matched in order.

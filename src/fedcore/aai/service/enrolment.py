@@ -466,16 +466,22 @@ def invite(
     return invitation
 
 
-def accept_invitation(
-    *, session: Session, actor: Principal, token: str, accept_aup: bool
-) -> Membership:
-    """Join the invitation's group as ``actor``; the link then stops working."""
-    _applicant(session, actor)
+def get_invitation(*, session: Session, token: str) -> Invitation:
+    """The invitation behind a link's token (used or not, expired or not)."""
     invitation = session.scalar(
         select(Invitation).where(Invitation.token_hash == hash_token(token.strip()))
     )
     if invitation is None:
         raise NotFound("this invitation link is not valid", field="token")
+    return invitation
+
+
+def accept_invitation(
+    *, session: Session, actor: Principal, token: str, accept_aup: bool
+) -> Membership:
+    """Join the invitation's group as ``actor``; the link then stops working."""
+    _applicant(session, actor)
+    invitation = get_invitation(session=session, token=token)
     if invitation.accepted_at is not None:
         raise Conflict("this invitation has already been used", field="token")
     if invitation.expires_at <= utcnow():
@@ -661,10 +667,22 @@ def _reason(reason: str) -> str:
     return reason
 
 
-def _describe(session: Session, account: Account) -> str:
-    sources = session.scalars(
-        select(Identity.issuer).where(Identity.account_id == account.id).order_by(Identity.id)
+def applicant_account(session: Session, application: Application) -> Account | None:
+    """The account that applied (None for a deleted account)."""
+    return _account(session, application.subject)
+
+
+def identity_sources(session: Session, account: Account) -> list[str]:
+    """The issuers of the identities linked to ``account``, oldest first."""
+    return list(
+        session.scalars(
+            select(Identity.issuer).where(Identity.account_id == account.id).order_by(Identity.id)
+        )
     )
+
+
+def _describe(session: Session, account: Account) -> str:
+    sources = identity_sources(session, account)
     return (
         f"Name: {account.name or '(none)'}\n"
         f"E-mail: {account.email or '(none)'}"

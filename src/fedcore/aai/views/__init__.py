@@ -13,7 +13,7 @@ from pathlib import Path
 
 from fastapi import APIRouter
 
-from fedcore.aai.views import accounts, authorize, clients, rp, upstream
+from fedcore.aai.views import accounts, authorize, clients, rp, upstream, vos
 
 TEMPLATES = Path(__file__).parent.parent / "templates"
 
@@ -22,6 +22,7 @@ router.include_router(accounts.router)
 router.include_router(clients.router)
 router.include_router(authorize.router)
 router.include_router(upstream.router)
+router.include_router(vos.router)
 
 issuer_router = authorize.issuer_router
 """Browser-facing protocol pages (authorize, logout), mounted under the issuer's path."""
