@@ -14,5 +14,6 @@ from fedcore.aai.api import enrolment, groups, vos
 from fedcore.registry.api.common import ERROR_RESPONSES
 
 router = APIRouter(responses=ERROR_RESPONSES)
-for _module in (vos, groups, enrolment):
+# ``groups`` ends with the catch-all ``/groups/{path:path}``, so it comes last.
+for _module in (vos, enrolment, groups):
     router.include_router(_module.router)
