@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Query, Request, Response
 
@@ -28,37 +28,15 @@ from fedcore.registry.api.common import created, whole
 router = APIRouter()
 
 
-def _path(session: DbSession, group_id: int) -> str:
-    group = session.get(Group, group_id)
+R = TypeVar("R", EnrolmentRead, ApplicationRead, InvitationRead)
+
+
+def with_group(session: DbSession, schema: type[R], row: Enrolment | Application | Invitation) -> R:
+    """``schema`` of ``row``, with its group's path in ``group``."""
+    group = session.get(Group, row.group_id)
     assert group is not None  # foreign key
-    return group.path
-
-
-def enrolment_read(session: DbSession, row: Enrolment) -> EnrolmentRead:
-    return EnrolmentRead.model_validate(
-        {
-            **{k: getattr(row, k) for k in EnrolmentRead.model_fields if k != "group"},
-            "group": _path(session, row.group_id),
-        }
-    )
-
-
-def application_read(session: DbSession, row: Application) -> ApplicationRead:
-    return ApplicationRead.model_validate(
-        {
-            **{k: getattr(row, k) for k in ApplicationRead.model_fields if k != "group"},
-            "group": _path(session, row.group_id),
-        }
-    )
-
-
-def invitation_read(session: DbSession, row: Invitation) -> InvitationRead:
-    return InvitationRead.model_validate(
-        {
-            **{k: getattr(row, k) for k in InvitationRead.model_fields if k != "group"},
-            "group": _path(session, row.group_id),
-        }
-    )
+    fields = {name: getattr(row, name) for name in schema.model_fields if name != "group"}
+    return schema.model_validate({**fields, "group": group.path})
 
 
 @router.get(
@@ -71,7 +49,7 @@ def list_enrolments(
 ) -> PageRead[EnrolmentRead]:
     group = groups.get_group(session=session, path=path)
     rows = enrolment.list_enrolments(session=session, group=group, actor=actor)
-    return whole(rows, lambda row: enrolment_read(session, row))
+    return whole(rows, lambda row: with_group(session, EnrolmentRead, row))
 
 
 @router.post(
@@ -91,13 +69,13 @@ def create_enrolment(
     group = groups.get_group(session=session, path=path)
     row = enrolment.create_enrolment(session=session, actor=actor, group=group, data=data)
     created(request, response, "get_enrolment", enrolment_id=row.id)
-    return enrolment_read(session, row)
+    return with_group(session, EnrolmentRead, row)
 
 
 @router.get("/enrolments/{enrolment_id}", summary="Get an enrolment", response_model=EnrolmentRead)
 def get_enrolment(session: DbSession, enrolment_id: int) -> EnrolmentRead:
-    return enrolment_read(
-        session, enrolment.get_enrolment(session=session, enrolment_id=enrolment_id)
+    return with_group(
+        session, EnrolmentRead, enrolment.get_enrolment(session=session, enrolment_id=enrolment_id)
     )
 
 
@@ -112,7 +90,7 @@ def update_enrolment(
     row = enrolment.update_enrolment(
         session=session, actor=actor, enrolment_id=enrolment_id, changes=data
     )
-    return enrolment_read(session, row)
+    return with_group(session, EnrolmentRead, row)
 
 
 @router.post(
@@ -139,7 +117,7 @@ def apply(
         justification=data.justification,
         accept_aup=data.accept_aup,
     )
-    return application_read(session, row)
+    return with_group(session, ApplicationRead, row)
 
 
 @router.get(
@@ -157,7 +135,7 @@ def list_applications(
     rows = enrolment.list_applications(
         session=session, actor=actor, group=group, status=query.status
     )
-    return whole(rows, lambda row: application_read(session, row))
+    return whole(rows, lambda row: with_group(session, ApplicationRead, row))
 
 
 @router.post(
@@ -180,7 +158,7 @@ def decide_application(
         approve=data.approve,
         reason=data.reason,
     )
-    return application_read(session, row)
+    return with_group(session, ApplicationRead, row)
 
 
 @router.delete(
@@ -192,7 +170,7 @@ def cancel_application(
     session: DbSession, actor: CurrentPrincipal, application_id: int
 ) -> ApplicationRead:
     row = enrolment.cancel_application(session=session, actor=actor, application_id=application_id)
-    return application_read(session, row)
+    return with_group(session, ApplicationRead, row)
 
 
 @router.post(
@@ -218,7 +196,7 @@ def invite(
         roles=data.roles,
         hours=data.hours,
     )
-    return invitation_read(session, row)
+    return with_group(session, InvitationRead, row)
 
 
 @router.post(

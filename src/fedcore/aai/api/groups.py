@@ -14,7 +14,6 @@ from fedcore.aai.api.schemas import (
     RoleRead,
     SubgroupCreate,
 )
-from fedcore.aai.enums import MembershipStatus
 from fedcore.aai.models import Group, Membership
 from fedcore.aai.service import groups, memberships
 from fedcore.core.deps import CurrentPrincipal, DbSession
@@ -110,11 +109,11 @@ def update_member(
             expires_at=data.expires_at,
             reason=reason,
         )
-    if data.status == MembershipStatus.SUSPENDED:
+    if data.status == "suspended":
         membership = memberships.suspend_member(
             session=session, actor=actor, group=group, subject=subject, reason=reason
         )
-    elif data.status == MembershipStatus.ACTIVE:
+    elif data.status == "active":
         membership = memberships.resume_member(
             session=session, actor=actor, group=group, subject=subject, reason=reason
         )

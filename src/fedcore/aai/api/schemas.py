@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -74,7 +74,7 @@ class MemberUpdate(_In):
 
     roles: list[str] | None = None
     expires_at: datetime | None = None
-    status: Annotated[str, Field(pattern="^(active|suspended)$")] | None = None
+    status: Literal["active", "suspended"] | None = None
     reason: Reason = ""
 
 
