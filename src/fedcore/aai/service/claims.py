@@ -13,15 +13,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from fedcore.aai.enums import AccountStatus, ClientStatus
 from fedcore.aai.models import Account, Client
 from fedcore.aai.service.entitlements import group_entitlements
 from fedcore.core.config import Settings
-from fedcore.registry import service as registry_service
-from fedcore.registry.enums import RoleStatus
+from fedcore.registry.enums import EntityType, RoleStatus
+from fedcore.registry.models import Ngi, Project, Role, ServiceGroup, Site, User
 
 REFEDS = "https://refeds.org/assurance"
 ASSURANCE_BASE = (
@@ -32,18 +32,34 @@ ASSURANCE_BASE = (
 )
 
 
+def _entity(model: type[Project | Ngi | Site | ServiceGroup], kind: EntityType) -> Any:
+    return and_(Role.entity_type == kind, Role.entity_id == model.id)
+
+
+_GRANTED_REGISTRY_ROLES = (
+    select(
+        Role.id,
+        Role.role_type,
+        func.coalesce(Project.name, Ngi.name, Site.short_name, ServiceGroup.name, ""),
+    )
+    .join(User, User.id == Role.user_id)
+    .outerjoin(Project, _entity(Project, EntityType.PROJECT))
+    .outerjoin(Ngi, _entity(Ngi, EntityType.NGI))
+    .outerjoin(Site, _entity(Site, EntityType.SITE))
+    .outerjoin(ServiceGroup, _entity(ServiceGroup, EntityType.SERVICE_GROUP))
+    .where(User.subject == bindparam("subject"), Role.status == RoleStatus.GRANTED)
+    .order_by(Role.id)
+)
+"""A subject's granted registry roles with the name of what each is held over (one query:
+userinfo computes entitlements on every request)."""
+
+
 def registry_role_entitlements(session: Session, account: Account) -> list[str]:
     """The registry roles granted to the account's subject, as GOCDB releases them."""
-    roles = registry_service.list_roles(
-        session=session, status=RoleStatus.GRANTED, subject=account.voperson_id
-    )
+    rows = session.execute(_GRANTED_REGISTRY_ROLES, {"subject": account.voperson_id})
     return [
-        "urn:mace:egi.eu:goc.egi.eu:{}G0:{}:{}@egi.eu".format(
-            role.id,
-            registry_service.entity_name(session, role.entity_type, role.entity_id),
-            role.role_type.replace(" ", "+"),
-        )
-        for role in roles
+        f"urn:mace:egi.eu:goc.egi.eu:{role_id}G0:{entity}:{role_type.replace(' ', '+')}@egi.eu"
+        for role_id, role_type, entity in rows
     ]
 
 
