@@ -11,7 +11,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from fedcore.aai.api import enrolment, groups, vos
-from fedcore.registry.api.common import ERROR_RESPONSES
+from fedcore.core.api import ERROR_RESPONSES
 
 router = APIRouter(responses=ERROR_RESPONSES)
 # ``groups`` ends with the catch-all ``/groups/{path:path}``, so it comes last.

@@ -21,9 +21,9 @@ from fedcore.aai.api.schemas import (
 from fedcore.aai.models import Application, Enrolment, Group, Invitation
 from fedcore.aai.service import enrolment, groups
 from fedcore.aai.service.enrolment import EnrolmentChanges, EnrolmentData
+from fedcore.core.api import created, whole
 from fedcore.core.deps import AppSettings, CurrentPrincipal, DbSession
 from fedcore.core.pagination import PageRead
-from fedcore.registry.api.common import created, whole
 
 router = APIRouter()
 

@@ -16,9 +16,9 @@ from fedcore.aai.api.schemas import (
 )
 from fedcore.aai.models import Group, Membership
 from fedcore.aai.service import groups, memberships
+from fedcore.core.api import created, whole
 from fedcore.core.deps import CurrentPrincipal, DbSession
 from fedcore.core.pagination import PageRead
-from fedcore.registry.api.common import created, whole
 
 router = APIRouter()
 

@@ -14,11 +14,11 @@ from fedcore.aai.enums import VoStatus
 from fedcore.aai.models import Group, Membership
 from fedcore.aai.schemas_vo import VoCreate, VoRead, VoUpdate
 from fedcore.aai.service import groups, memberships, vos
+from fedcore.core.api import created, whole
 from fedcore.core.db import isoformat_z
 from fedcore.core.deps import CurrentPrincipal, DbSession
 from fedcore.core.errors import Forbidden, NotAuthenticated
 from fedcore.core.pagination import PageRead
-from fedcore.registry.api.common import created, whole
 
 router = APIRouter()
 

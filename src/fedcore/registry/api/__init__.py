@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from fedcore.core.api import ERROR_RESPONSES
 from fedcore.registry.api import downtimes, people, properties, services, topology
-from fedcore.registry.api.common import ERROR_RESPONSES
 
 router = APIRouter(responses=ERROR_RESPONSES)
 for _module in (topology, services, properties, downtimes, people):

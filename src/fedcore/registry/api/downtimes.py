@@ -6,10 +6,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
+from fedcore.core.api import created, page_read
 from fedcore.core.deps import CurrentPrincipal, DbSession
 from fedcore.core.pagination import PageRead
 from fedcore.registry import service as registry
-from fedcore.registry.api.common import Paging, created, page_read
+from fedcore.registry.api.common import Paging
 from fedcore.registry.schemas import DowntimeCreate, DowntimeFilter, DowntimeRead, DowntimeUpdate
 
 router = APIRouter()

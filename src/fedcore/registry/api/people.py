@@ -8,10 +8,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy.orm import Session
 
+from fedcore.core.api import created, page_read, whole
 from fedcore.core.deps import CurrentPrincipal, DbSession
 from fedcore.core.pagination import PageRead
 from fedcore.registry import service as registry
-from fedcore.registry.api.common import Paging, created, page_read, whole
+from fedcore.registry.api.common import Paging
 from fedcore.registry.models import Role
 from fedcore.registry.schemas import (
     ApiCredentialCreate,

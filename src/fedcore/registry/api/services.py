@@ -6,10 +6,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
+from fedcore.core.api import created, page_read, whole
 from fedcore.core.deps import CurrentPrincipal, DbSession
 from fedcore.core.pagination import PageRead
 from fedcore.registry import service as registry
-from fedcore.registry.api.common import NameQuery, Paging, created, page_read, whole
+from fedcore.registry.api.common import NameQuery, Paging
 from fedcore.registry.schemas import (
     EndpointCreate,
     EndpointRead,
