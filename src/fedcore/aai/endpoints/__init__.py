@@ -164,7 +164,11 @@ def userinfo(request: Request, session: DbSession, protocol: Protocol) -> Respon
     if "openid" not in info.scopes:
         return _bearer_error(403, "insufficient_scope", "the token was not granted openid")
     current: dict[str, Any] | None = claims.subject_claims(
-        session=session, settings=settings, subject=info.subject, scopes=info.scopes
+        session=session,
+        settings=settings,
+        subject=info.subject,
+        scopes=info.scopes,
+        grant_id=info.grant_id,
     )
     if current is None:
         return _bearer_error(401, "invalid_token", "the subject is suspended or gone")

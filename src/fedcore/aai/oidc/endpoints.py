@@ -141,11 +141,13 @@ class Introspection(IntrospectionEndpoint):  # type: ignore[misc]
             body["token_type"] = "Bearer"  # noqa: S105
             scopes = token.access.scopes
             subject = token.access.subject
+            grant_id = token.access.grant_id
         else:
             assert token.refresh is not None
             assert token.grant is not None
             scopes = token.refresh.scope.split()
             subject = token.grant.subject
+            grant_id = token.grant.id
             body = {
                 "iss": settings.effective_issuer,
                 "sub": subject,
@@ -156,11 +158,16 @@ class Introspection(IntrospectionEndpoint):  # type: ignore[misc]
                 "token_type": "refresh_token",
             }
         current = claims.subject_claims(
-            session=self.server.session, settings=settings, subject=subject, scopes=scopes
+            session=self.server.session,
+            settings=settings,
+            subject=subject,
+            scopes=scopes,
+            grant_id=grant_id,
         )
         if current is None:
             return {"active": False}
-        return {**current, **body, "active": True}
+        # the live claims win over a snapshot the token carries (eduperson_entitlement)
+        return {**body, **current, "active": True}
 
 
 def discovery_document(settings: Settings) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from fedcore.aai.enums import AccountStatus, ClientStatus
-from fedcore.aai.models import Account, Client
+from fedcore.aai.models import Account, Client, LoginSession, TokenGrant
 from fedcore.aai.service.entitlements import group_entitlements
 from fedcore.core.config import Settings
 from fedcore.registry.enums import EntityType, RoleStatus
@@ -74,12 +74,33 @@ def service_entitlements(session: Session, settings: Settings, client: Client) -
     return list(dict.fromkeys([*client.entitlements, *groups]))
 
 
-def assurance(settings: Settings, account: Account) -> list[str]:
-    """REFEDS RAF values every community identity gets, LoA, and what upstream IdPs asserted."""
+SECOND_FACTORS = frozenset({"otp", "mfa"})
+"""RFC 8176 ``amr`` values of a sign-in that used a second factor."""
+
+_SIGN_IN_OF_GRANT = (
+    select(LoginSession.amr)
+    .join(TokenGrant, TokenGrant.login_session_id == LoginSession.id)
+    .where(TokenGrant.id == bindparam("grant_id"))
+)
+
+
+def sign_in_methods(session: Session, grant_id: str | None) -> list[str]:
+    """The ``amr`` of the sign-in a grant came from; empty when it has none (client
+    credentials, token exchange) or the session is gone."""
+    if grant_id is None:
+        return []
+    return list(session.scalar(_SIGN_IN_OF_GRANT, {"grant_id": grant_id}) or [])
+
+
+def assurance(settings: Settings, account: Account, amr: Iterable[str] = ()) -> list[str]:
+    """REFEDS RAF values every community identity gets, the LoA of the sign-in behind the token
+    (reference §A.10: ``LoA#Substantial`` with a second factor, else ``LoA#Low``), and what
+    upstream IdPs asserted."""
     values = list(ASSURANCE_BASE)
     if account.email_verified:
         values.append(f"{REFEDS}/IAP/low")
-    values.append(f"{settings.effective_issuer}/LoA#Low")
+    level = "Substantial" if SECOND_FACTORS & set(amr) else "Low"
+    values.append(f"{settings.effective_issuer}/LoA#{level}")
     for value in account.assurance:
         if value not in values:
             values.append(value)
@@ -87,7 +108,7 @@ def assurance(settings: Settings, account: Account) -> list[str]:
 
 
 def _account_claims(
-    session: Session, settings: Settings, account: Account, scopes: set[str]
+    session: Session, settings: Settings, account: Account, scopes: set[str], grant_id: str | None
 ) -> dict[str, Any]:
     claims: dict[str, Any] = {"sub": account.voperson_id}
     profile = {
@@ -115,7 +136,8 @@ def _account_claims(
     if "eduperson_scoped_affiliation" in scopes:
         claims["eduperson_scoped_affiliation"] = list(account.affiliations)
     if "eduperson_assurance" in scopes:
-        claims["eduperson_assurance"] = assurance(settings, account)
+        amr = sign_in_methods(session, grant_id)
+        claims["eduperson_assurance"] = assurance(settings, account, amr)
     if "ssh_public_key" in scopes and account.ssh_public_keys:
         claims["ssh_public_key"] = list(account.ssh_public_keys)
     if "orcid" in scopes and account.orcid:
@@ -141,9 +163,15 @@ def _service_claims(
 
 
 def subject_claims(
-    *, session: Session, settings: Settings, subject: str, scopes: Iterable[str]
+    *,
+    session: Session,
+    settings: Settings,
+    subject: str,
+    scopes: Iterable[str],
+    grant_id: str | None = None,
 ) -> dict[str, Any] | None:
-    """Claims about ``subject`` (an account or a service account) for these scopes.
+    """Claims about ``subject`` (an account or a service account) for these scopes; ``grant_id``
+    is the token's grant, whose sign-in decides the level of assurance.
 
     None when the subject no longer exists or is suspended: its tokens stop working.
     """
@@ -152,7 +180,7 @@ def subject_claims(
     if account is not None:
         if account.status != AccountStatus.ACTIVE:
             return None
-        return _account_claims(session, settings, account, wanted)
+        return _account_claims(session, settings, account, wanted, grant_id)
     client = session.scalar(select(Client).where(Client.service_subject == subject))
     if client is None or client.status != ClientStatus.APPROVED:
         return None
