@@ -14,10 +14,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from fedcore.aai.enums import ApplicationStatus, MembershipStatus, VoStatus
-from fedcore.aai.models import Account, Application, Membership, Vo
+from fedcore.aai.models import Account, Application, Enrolment, Membership, Vo
 from fedcore.aai.schemas_vo import VoCreate
 from fedcore.aai.service import enrolment, groups, vos
 from fedcore.aai.service.enrolment import EnrolmentData
+from fedcore.core.db import isoformat_z
 from fedcore.core.models import MailMessage
 from fedcore.core.security import Principal
 from tests.registry.factories import Federation, make_actor
@@ -286,3 +287,73 @@ def test_anonymous_viewers_of_member_pages_are_sent_to_sign_in(
         response = client.get(path, follow_redirects=False)
         assert response.status_code == 303
         assert response.headers["location"].startswith("/login?next=/aai/")
+
+
+def test_enrolment_configuration_and_direct_add_where_the_vo_has_no_aup(
+    session: Session, browser: Browser
+) -> None:
+    manager, bob = person(session, "mara"), person(session, "bob")
+    vos.register_vo(
+        session=session,
+        actor=Principal(subject="operator", is_admin=True),
+        data=VoCreate(name="astro.example.org"),
+        manager=manager.voperson_id,
+    )
+    session.commit()
+    manager_browser, csrf = browser(manager)
+    group = "/aai/groups/astro.example.org"
+    fields = {"name": "Observers", "allowed_roles": "member", "enabled": "on", "csrf": csrf}
+    too_long = manager_browser.post(
+        f"{group}/enrolments", data={**fields, "duration_days": "400"}, follow_redirects=False
+    )
+    assert too_long.status_code == 422
+    assert "1 to 365 days" in field_error(too_long, "duration_days")
+    assert session.scalar(select(func.count()).select_from(Enrolment)) == 0
+
+    made = manager_browser.post(
+        f"{group}/enrolments", data={**fields, "duration_days": "30"}, follow_redirects=False
+    )
+    assert made.status_code == 303
+    created = session.scalar(select(Enrolment))
+    assert created is not None
+    assert created.duration_days == 30
+    assert created.approval_required is False
+    edit = manager_browser.get(f"{group}/enrolments/{created.id}")
+    assert edit.status_code == 200
+    assert 'value="Observers"' in edit.text
+    changed = manager_browser.post(
+        f"{group}/enrolments/{created.id}",
+        data={**fields, "duration_days": "60", "approval_required": "on"},
+        follow_redirects=False,
+    )
+    assert changed.status_code == 303
+    session.expire_all()
+    assert created.duration_days == 60
+    assert created.approval_required is True
+
+    added = manager_browser.post(
+        f"{group}/members",
+        data={
+            "subject": bob.voperson_id,
+            "roles": "member",
+            "expires_at": "2099-01-31",
+            "reason": "PI",
+            "csrf": csrf,
+        },
+        follow_redirects=False,
+    )
+    assert added.status_code == 422
+    assert "365" in field_error(added, "expires_at")
+    added = manager_browser.post(
+        f"{group}/members",
+        data={"subject": bob.voperson_id, "roles": "member", "reason": "PI", "csrf": csrf},
+        follow_redirects=False,
+    )
+    assert added.status_code == 303
+    members = manager_browser.get(group).text
+    assert bob.voperson_id in members
+    assert '<span class="badge">active</span>' in members
+    membership = session.scalar(select(Membership))
+    assert membership is not None
+    assert membership.expires_at is not None
+    assert isoformat_z(membership.expires_at) in members
