@@ -132,6 +132,7 @@ class Client(Base):
     status: Mapped[str] = mapped_column(String(16), default="pending")
     service_subject: Mapped[str | None] = mapped_column(String(255), unique=True)
     entitlements: Mapped[list[str]] = mapped_column(JSON, default=list)
+    entitlements_in_token: Mapped[bool] = mapped_column(Boolean, default=False)
     access_token_lifetime: Mapped[int] = mapped_column(Integer, default=3600)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from fedcore.aai.enums import ClientStatus
 from fedcore.aai.models import Account, Client, RefreshToken, RevokedToken, TokenGrant
 from fedcore.aai.service import keys
+from fedcore.aai.service.claims import subject_claims
 from fedcore.core.config import Settings
 from fedcore.core.db import utcnow
 from fedcore.core.errors import NotAuthenticated
@@ -36,6 +37,7 @@ from fedcore.core.security import hash_token
 
 REFRESH_PREFIX = "fcr_"
 ACCESS_TOKEN_TYPE = "at+jwt"  # noqa: S105  (a media type, RFC 9068)
+ENTITLEMENT_SCOPES = frozenset({"eduperson_entitlement", "entitlements"})
 
 
 class TokenRefused(NotAuthenticated):
@@ -109,7 +111,11 @@ def issue_access_token(
     scope: str,
     audience: str | None = None,
 ) -> tuple[str, int]:
-    """A signed RFC 9068 access token and its lifetime in seconds."""
+    """A signed RFC 9068 access token and its lifetime in seconds.
+
+    For a client with ``entitlements_in_token`` and a scope with ``eduperson_entitlement`` or
+    ``entitlements``, the token carries the subject's entitlements as they are at issue (they
+    are a snapshot: userinfo and introspection stay the live answer)."""
     now = utcnow()
     lifetime = min(client.access_token_lifetime, settings.access_token_lifetime)
     claims: dict[str, Any] = {
@@ -127,6 +133,11 @@ def issue_access_token(
         claims["gid"] = grant.id
         if grant.auth_time is not None:
             claims["auth_time"] = _epoch(grant.auth_time)
+    if client.entitlements_in_token and set(scope.split()) & ENTITLEMENT_SCOPES:
+        current = subject_claims(
+            session=session, settings=settings, subject=subject, scopes=["eduperson_entitlement"]
+        )
+        claims["eduperson_entitlement"] = (current or {}).get("eduperson_entitlement", [])
     token = sign(session=session, settings=settings, claims=claims, typ=ACCESS_TOKEN_TYPE)
     return token, lifetime
 
