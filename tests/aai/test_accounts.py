@@ -70,7 +70,13 @@ def credential(session: Session, account: Account) -> LocalCredential:
 def test_sign_up_creates_account_identity_and_hashed_credential(
     session: Session, settings: Settings
 ) -> None:
-    settings = settings.model_copy(update={"issuer": "https://aai.example.org", "aup_version": "7"})
+    settings = settings.model_copy(
+        update={
+            "issuer": "https://aai.example.org",
+            "base_url": "https://aai.example.org",
+            "aup_version": "7",
+        }
+    )
     account = accounts.sign_up(
         session=session,
         settings=settings,
@@ -347,7 +353,7 @@ def test_reset_is_single_use_and_ends_sessions(session: Session, settings: Setti
     )
     accounts.request_password_reset(session=session, settings=settings, email=account.email)
     link = last_link(session, account.email)
-    assert link.startswith(f"{settings.effective_issuer}/aai/password-reset/")
+    assert link.startswith(settings.page_url("/aai/password-reset/"))
     token = token_of(link)
     reset = session.scalars(select(EmailToken).where(EmailToken.purpose == "password-reset")).one()
     assert reset.expires_at - reset.created_at == timedelta(hours=1)

@@ -369,7 +369,7 @@ def test_application_is_approved_by_an_admin_who_was_mailed(
             "https://idp.uni.example",
             "https://refeds.org/assurance/IAP/medium",
             "https://aai.egi.eu/LoA#Substantial",
-            f"{settings.effective_issuer}/aai/groups/{VO}/lab/applications/{application.id}",
+            settings.page_url(f"/aai/groups/{VO}/lab/applications/{application.id}"),
         ):
             assert text in mail.body
 
@@ -639,7 +639,7 @@ def test_expiry_reminders_are_sent_once(session: Session, settings: Settings, wo
     assert enrolment.send_expiry_reminders(session=session, settings=settings) == 1
     [mail] = outbox(session, world.alice.email)
     assert mail.subject == f"Your membership of {VO} expires soon"
-    assert f"{settings.effective_issuer}/aai/groups/{VO}" in mail.body
+    assert settings.page_url(f"/aai/groups/{VO}") in mail.body
     assert soon.reminded_at is not None
     assert enrolment.send_expiry_reminders(session=session, settings=settings) == 0
     assert enrolment.send_expiry_reminders(session=session, settings=settings, days=60) == 1

@@ -254,7 +254,7 @@ def test_device_flow_with_the_user_code_page(
     started = browser.post("/oidc/device", data={"client_id": tool.client_id, "scope": SCOPE})
     assert started.status_code == 200, started.text
     device = started.json()
-    assert device["verification_uri"] == settings.effective_issuer + "/aai/device"
+    assert device["verification_uri"] == settings.page_url("/aai/device")
     assert device["interval"] == 5
     poll = {
         "grant_type": "urn:ietf:params:oauth:grant-type:device_code",

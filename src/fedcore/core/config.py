@@ -105,6 +105,11 @@ class Settings(BaseSettings):
     def effective_issuer(self) -> str:
         return self.issuer or self.base_url.rstrip("/")
 
+    def page_url(self, path: str) -> str:
+        """The public URL of one of fedcore's pages (they are served at ``base_url``, whatever
+        path the issuer has)."""
+        return self.base_url.rstrip("/") + path
+
     @property
     def effective_aai_domain(self) -> str:
         from urllib.parse import urlsplit

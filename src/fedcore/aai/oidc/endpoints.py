@@ -44,7 +44,7 @@ class DeviceAuthorization(DeviceAuthorizationEndpoint):  # type: ignore[misc]
 
     def get_verification_uri(self) -> str:
         settings: Settings = self.server.settings
-        return settings.effective_issuer + DEVICE_PAGE
+        return settings.page_url(DEVICE_PAGE)
 
     def save_device_credential(self, client_id: str, scope: str, data: dict[str, Any]) -> None:
         payload = self.server.current_request.payload.data

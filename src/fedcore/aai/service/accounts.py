@@ -242,7 +242,7 @@ def _recently_mailed(session: Session, account: Account, purpose: str) -> bool:
 
 def _mail_verification(*, session: Session, settings: Settings, account: Account) -> None:
     raw = _issue_email_token(session, account, VERIFY_EMAIL, account.email, VERIFY_LIFETIME)
-    link = f"{settings.effective_issuer}/aai/verify-email?token={raw}"
+    link = settings.page_url(f"/aai/verify-email?token={raw}")
     send_mail(
         session=session,
         settings=settings,
@@ -470,7 +470,7 @@ def request_password_reset(*, session: Session, settings: Settings, email: str) 
             f"Hello {account.given_name},\n\n"
             "someone (we hope you) asked to reset the password of your fedcore account. To "
             "choose a new password, open this link within one hour:\n\n"
-            f"{settings.effective_issuer}/aai/password-reset/{raw}\n\n"
+            f"{settings.page_url('/aai/password-reset/' + raw)}\n\n"
             "If you did not ask for this, ignore this message; your password stays as it is.\n"
         ),
     )

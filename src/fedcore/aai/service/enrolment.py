@@ -459,7 +459,7 @@ def invite(
             f"Hello,\n\n{by} invites you to join {group.path} with the role(s) "
             f"{', '.join(wanted)}.\n\nTo accept, sign in and open this link before "
             f"{isoformat_z(invitation.expires_at)}; it works once:\n\n"
-            f"{settings.effective_issuer}/aai/invitations/{raw}\n\n"
+            f"{settings.page_url('/aai/invitations/' + raw)}\n\n"
             "If you do not want to join, ignore this message.\n"
         ),
     )
@@ -552,7 +552,7 @@ def send_expiry_reminders(
                 f"Hello {account.given_name or account.name},\n\n"
                 f"your membership of {group.path} ends at {isoformat_z(membership.expires_at)}."
                 f"\n\nTo stay a member, apply again before then:\n\n"
-                f"{settings.effective_issuer}/aai/groups/{group.path}\n"
+                f"{settings.page_url('/aai/groups/' + group.path)}\n"
             ),
         )
         membership.reminded_at = now
@@ -714,7 +714,7 @@ def _mail_admins(
     application: Application,
     applicant: Account,
 ) -> None:
-    link = f"{settings.effective_issuer}/aai/groups/{group.path}/applications/{application.id}"
+    link = settings.page_url(f"/aai/groups/{group.path}/applications/{application.id}")
     justification = (
         f"\nJustification:\n{application.justification}\n" if application.justification else ""
     )

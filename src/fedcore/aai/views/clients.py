@@ -8,21 +8,19 @@ A client secret is shown in the response to the registration or rotation that ma
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Annotated, Any, TypeVar
-from urllib.parse import quote
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
-from pydantic import ValidationError
+from fastapi import APIRouter, Request
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from fedcore.aai.enums import SCOPES, SHORT_GRANTS, ClientStatus, GrantType
 from fedcore.aai.models import Client
 from fedcore.aai.permissions import permissions
 from fedcore.aai.schemas import DEFAULT_SCOPES, ClientCreate, ClientUpdate
 from fedcore.aai.service import clients
+from fedcore.aai.views.forms import Errors, FormFields, attempt, sign_in_first
 from fedcore.aai.views.session import redirect
 from fedcore.core.deps import (
     AppSettings,
@@ -31,15 +29,11 @@ from fedcore.core.deps import (
     DbSession,
     get_settings_dep,
 )
-from fedcore.core.errors import FedcoreError, Forbidden, NotAuthenticated
 from fedcore.core.security import Principal
 from fedcore.core.templating import flash, render
 
 router = APIRouter()
 
-T = TypeVar("T")
-
-Errors = dict[str, str]
 
 GRANT_LABELS = {
     GrantType.AUTHORIZATION_CODE: "Authorization code (sign-in through the browser)",
@@ -54,40 +48,6 @@ STATUS_COLOURS = {
     ClientStatus.REJECTED: "red",
     ClientStatus.SUSPENDED: "grey",
 }
-
-
-async def read_form(request: Request) -> FormData:
-    return await request.form()
-
-
-FormFields = Annotated[FormData, Depends(read_form)]
-
-
-def _sign_in(request: Request) -> Response:
-    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return RedirectResponse(f"/login?next={quote(target, safe='/')}", status_code=303)
-
-
-def _validation_errors(exc: ValidationError) -> Errors:
-    errors: Errors = {}
-    for error in exc.errors():
-        name = ".".join(str(p) for p in error["loc"]) or "form"
-        errors.setdefault(name, error["msg"])
-    return errors
-
-
-def _attempt(session: Session, action: Callable[[], T]) -> tuple[T | None, Errors, int]:
-    """Run a change in a savepoint: its result, or the errors by field and an HTTP status with
-    nothing changed. Who-may-not errors go on to the error page (or the sign-in page)."""
-    try:
-        with session.begin_nested():
-            return action(), {}, 200
-    except ValidationError as exc:
-        return None, _validation_errors(exc), 422
-    except (Forbidden, NotAuthenticated):
-        raise
-    except FedcoreError as exc:
-        return None, {exc.field or "form": exc.detail}, exc.status
 
 
 def _form_values(form: FormData) -> dict[str, Any]:
@@ -203,7 +163,7 @@ def client_list(
     request: Request, session: DbSession, principal: CurrentPrincipal, status: str = ""
 ) -> Response:
     if not principal.is_authenticated:
-        return _sign_in(request)
+        return sign_in_first(request)
     return _render_list(request, session, principal, status=status)
 
 
@@ -222,7 +182,7 @@ def client_register(
     form: FormFields,
 ) -> Response:
     values = {**_form_values(form), "public": form.get("client_type") == "public"}
-    result, errors, status_code = _attempt(
+    result, errors, status_code = attempt(
         session,
         lambda: clients.register_client(
             session=session, settings=settings, actor=principal, data=ClientCreate(**values)
@@ -258,7 +218,7 @@ def client_page(
     request: Request, session: DbSession, principal: CurrentPrincipal, client_id: str
 ) -> Response:
     if not principal.is_authenticated:
-        return _sign_in(request)
+        return sign_in_first(request)
     client = clients.show_client(session=session, actor=principal, client_id=client_id)
     return _render_client(request, session, principal, client)
 
@@ -274,7 +234,7 @@ def client_update(
     client_id: str,
 ) -> Response:
     values = _form_values(form)
-    client, errors, status_code = _attempt(
+    client, errors, status_code = attempt(
         session,
         lambda: clients.update_client(
             session=session,
@@ -350,7 +310,7 @@ def client_decide(
     client_id: str,
 ) -> Response:
     decision = str(form.get("status", ""))
-    client, errors, status_code = _attempt(
+    client, errors, status_code = attempt(
         session,
         lambda: clients.decide_client(
             session=session,
@@ -379,7 +339,7 @@ def client_entitlements(
     client_id: str,
 ) -> Response:
     text = str(form.get("entitlements", ""))
-    client, errors, status_code = _attempt(
+    client, errors, status_code = attempt(
         session,
         lambda: clients.set_service_entitlements(
             session=session, actor=principal, client_id=client_id, entitlements=text.split()

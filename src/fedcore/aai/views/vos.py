@@ -24,7 +24,7 @@ from fedcore.aai.models import Enrolment, Group, Vo
 from fedcore.aai.schemas_vo import VoCreate
 from fedcore.aai.service import enrolment, groups, memberships, vos
 from fedcore.aai.service.enrolment import EnrolmentChanges, EnrolmentData
-from fedcore.aai.views.clients import Errors, FormFields, _attempt, _sign_in
+from fedcore.aai.views.forms import Errors, FormFields, attempt, sign_in_first
 from fedcore.aai.views.session import redirect
 from fedcore.core.deps import AppSettings, CsrfChecked, CurrentPrincipal, DbSession
 from fedcore.core.errors import NotFound, ValidationFailed
@@ -96,9 +96,9 @@ def vo_register(
     form: FormFields,
 ) -> Response:
     if not principal.is_authenticated:
-        return _sign_in(request)
+        return sign_in_first(request)
     values = _vo_values(form)
-    vo, errors, status_code = _attempt(
+    vo, errors, status_code = attempt(
         session,
         lambda: vos.register_vo(session=session, actor=principal, data=VoCreate(**values)),
     )
@@ -125,7 +125,7 @@ def vo_decide(
     name: str,
 ) -> Response:
     status = str(form.get("status", ""))
-    vo, errors, status_code = _attempt(
+    vo, errors, status_code = attempt(
         session,
         lambda: vos.decide_vo(
             session=session,
@@ -251,7 +251,7 @@ def group_join_page(
     path: str,
 ) -> Response:
     if not principal.is_authenticated:
-        return _sign_in(request)
+        return sign_in_first(request)
     group = groups.get_group(session=session, path=path)
     way_in = _enrolment_of(session, group, request.query_params.get("enrolment", ""))
     return _render_join(request, session, group, way_in)
@@ -268,14 +268,14 @@ def group_join(
     path: str,
 ) -> Response:
     if not principal.is_authenticated:
-        return _sign_in(request)
+        return sign_in_first(request)
     group = groups.get_group(session=session, path=path)
     way_in = _enrolment_of(session, group, request.query_params.get("enrolment", ""))
     values: dict[str, Any] = {
         "roles": [str(r) for r in form.getlist("roles")],
         "justification": str(form.get("justification", "")),
     }
-    application, errors, status_code = _attempt(
+    application, errors, status_code = attempt(
         session,
         lambda: enrolment.apply(
             session=session,
@@ -360,7 +360,7 @@ def application_page(
     application_id: int,
 ) -> Response:
     if not principal.is_authenticated:
-        return _sign_in(request)
+        return sign_in_first(request)
     return _render_application(request, session, principal, path, application_id)
 
 
@@ -404,7 +404,7 @@ def application_decide(
 ) -> Response:
     group = _admin_group(session, principal, path)
     decision = str(form.get("decision", ""))
-    application, errors, status_code = _attempt(
+    application, errors, status_code = attempt(
         session,
         lambda: enrolment.decide_application(
             session=session,
@@ -475,7 +475,7 @@ def member_add(
 ) -> Response:
     group = _admin_group(session, principal, path)
     values = _member_values(form)
-    membership, errors, status_code = _attempt(
+    membership, errors, status_code = attempt(
         session,
         lambda: memberships.add_member(
             session=session,
@@ -536,7 +536,7 @@ def member_change(
             return memberships.remove_member(**common)
         raise ValidationFailed(f"choose one of: {', '.join(MEMBER_ACTIONS)}", field="action")
 
-    done, errors, status_code = _attempt(session, change)
+    done, errors, status_code = attempt(session, change)
     if done is None:
         return _render_group(
             request,
@@ -583,7 +583,7 @@ def group_invite(
             hours=int(values["hours"]),
         )
 
-    invitation, errors, status_code = _attempt(session, send)
+    invitation, errors, status_code = attempt(session, send)
     if invitation is None:
         return _render_group(
             request,
@@ -625,7 +625,7 @@ def enrolment_create(
 ) -> Response:
     group = _admin_group(session, principal, path)
     values = _enrolment_values(form)
-    created, errors, status_code = _attempt(
+    created, errors, status_code = attempt(
         session,
         lambda: enrolment.create_enrolment(
             session=session, actor=principal, group=group, data=EnrolmentData(**values)
@@ -677,7 +677,7 @@ def enrolment_page(
     enrolment_id: str,
 ) -> Response:
     if not principal.is_authenticated:
-        return _sign_in(request)
+        return sign_in_first(request)
     group = _admin_group(session, principal, path)
     return _render_enrolment(request, session, group, _enrolment_of(session, group, enrolment_id))
 
@@ -695,7 +695,7 @@ def enrolment_update(
     group = _admin_group(session, principal, path)
     way_in = _enrolment_of(session, group, enrolment_id)
     values = _enrolment_values(form)
-    updated, errors, status_code = _attempt(
+    updated, errors, status_code = attempt(
         session,
         lambda: enrolment.update_enrolment(
             session=session,
@@ -717,7 +717,7 @@ def group_page(
     request: Request, session: DbSession, principal: CurrentPrincipal, path: str
 ) -> Response:
     if not principal.is_authenticated:
-        return _sign_in(request)
+        return sign_in_first(request)
     return _render_group(request, session, principal, _admin_group(session, principal, path))
 
 
@@ -754,7 +754,7 @@ def invitation_page(
     request: Request, session: DbSession, principal: CurrentPrincipal, token: str
 ) -> Response:
     if not principal.is_authenticated:
-        return _sign_in(request)
+        return sign_in_first(request)
     return _render_invitation(request, session, token)
 
 
@@ -768,8 +768,8 @@ def invitation_accept(
     token: str,
 ) -> Response:
     if not principal.is_authenticated:
-        return _sign_in(request)
-    membership, errors, status_code = _attempt(
+        return sign_in_first(request)
+    membership, errors, status_code = attempt(
         session,
         lambda: enrolment.accept_invitation(
             session=session,
