@@ -223,7 +223,7 @@ def server(database_url: str, workdir: Path, workers: int) -> Iterator[Target]:
 
 def check_answer(target: Target) -> None:
     url = urlsplit(target.url)
-    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
+    conn = http.client.HTTPConnection(url.netloc, timeout=10)
     conn.request("GET", url.path, headers={"Authorization": f"Bearer {target.token}"})
     answer = conn.getresponse()
     body = answer.read()
