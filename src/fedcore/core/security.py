@@ -1,7 +1,7 @@
 """Authentication and authorisation in one place.
 
-* A :class:`Principal` is who makes a call: a subject string, whether it is an operator, and the
-  entitlements its token carries.
+* A :class:`Principal` is who makes a call: a subject string and whether it is an operator. What
+  else the subject may do (registry roles, group memberships) the subsystems look up by subject.
 * Bearer tokens are resolved by a chain of verifiers. The built-in one accepts fedcore API tokens
   (``fedcore token create``), stored as SHA-256 hashes; the AAI plugs its OIDC access-token
   verifier in with :func:`register_verifier` without any subsystem noticing.
@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -34,7 +34,6 @@ TOKEN_PREFIX = "fct_"  # noqa: S105  (a prefix, not a secret)
 class Principal:
     subject: str
     is_admin: bool = False
-    entitlements: frozenset[str] = field(default_factory=frozenset)
     token_id: int | None = None
 
     @property

@@ -6,7 +6,7 @@ from sqlalchemy.orm import Session
 
 from fedcore.aai.service import claims, tokens
 from fedcore.core.config import Settings
-from fedcore.core.security import Principal
+from fedcore.core.security import Principal, principal_for
 
 
 def access_token_verifier(session: Session, raw: str, settings: Settings) -> Principal | None:
@@ -14,13 +14,9 @@ def access_token_verifier(session: Session, raw: str, settings: Settings) -> Pri
     if raw.count(".") != 2:
         return None
     info = tokens.verify_access_token(session=session, settings=settings, token=raw)
-    current = claims.subject_claims(
-        session=session, settings=settings, subject=info.subject, scopes=["eduperson_entitlement"]
-    )
-    if current is None:
+    if (
+        claims.subject_claims(session=session, settings=settings, subject=info.subject, scopes=[])
+        is None
+    ):
         raise tokens.TokenRefused("the token's subject is suspended or no longer exists")
-    return Principal(
-        subject=info.subject,
-        is_admin=bool(settings.admin_subject) and info.subject == settings.admin_subject,
-        entitlements=frozenset(current.get("eduperson_entitlement", [])),
-    )
+    return principal_for(info.subject, settings.admin_subject)
