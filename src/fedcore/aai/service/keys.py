@@ -139,12 +139,12 @@ def forget_cached() -> None:
 def verification_key(*, session: Session, kid: str) -> RSAKey | ECKey | None:
     """The published key with this ``kid``, or None if unknown or expired (the key object is
     the one signing imports too, cached per ``kid``; verifying uses its public part)."""
-    row = session.execute(
-        select(SigningKey.private_jwk, SigningKey.expires_at).where(SigningKey.kid == kid)
-    ).first()
+    known = _imported.get(kid)
+    columns = (SigningKey.expires_at,) if known else (SigningKey.expires_at, SigningKey.private_jwk)
+    row = session.execute(select(*columns).where(SigningKey.kid == kid)).first()
     if row is None or (row.expires_at is not None and row.expires_at <= utcnow()):
         return None
-    return _import(kid, row.private_jwk)
+    return known or _import(kid, row.private_jwk)
 
 
 def _import(kid: str, data: dict[str, Any]) -> RSAKey | ECKey:
