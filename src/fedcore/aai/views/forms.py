@@ -1,11 +1,11 @@
 """Form handling the AAI's pages share: the posted form as a dependency, the sign-in redirect
-that comes back to the page, and running a change so that bad input comes back as errors by field
-with nothing changed."""
+that comes back to the page, running a change so that bad input comes back as errors by field
+with nothing changed, and a form's whole post/redirect/get round (:func:`submit`)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Annotated, TypeVar
+from collections.abc import Callable, Mapping
+from typing import Annotated, TypeVar, cast
 from urllib.parse import quote
 
 from fastapi import Depends, Request
@@ -14,7 +14,10 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
+from fedcore.aai.views.session import redirect
 from fedcore.core.errors import FedcoreError, Forbidden, NotAuthenticated
+from fedcore.core.security import Principal
+from fedcore.core.templating import flash
 
 T = TypeVar("T")
 
@@ -54,3 +57,31 @@ def attempt(session: Session, action: Callable[[], T]) -> tuple[T | None, Errors
         raise
     except FedcoreError as exc:
         return None, {exc.field or "form": exc.detail}, exc.status
+
+
+def submit(
+    request: Request,
+    session: Session,
+    principal: Principal,
+    change: Callable[[], T],
+    *,
+    again: Callable[..., Response],
+    done: Callable[[T], tuple[str, str]],
+    fields: Mapping[str, str] | None = None,
+) -> Response:
+    """A posted form's round: sign in first; run ``change`` (see :func:`attempt`); on bad input
+    the page again, ``again(errors=..., status_code=...)``, with nothing changed; on success the
+    notice and the page that ``done(result)`` names, through a redirect (303).
+
+    ``fields`` renames the service's field names to the form's, where a page holds several forms
+    and their inputs need distinct names (``"form"`` for errors that name no field)."""
+    if not principal.is_authenticated:
+        return sign_in_first(request)
+    result, errors, status_code = attempt(session, change)
+    if errors:
+        renamed = {(fields or {}).get(name, name): message for name, message in errors.items()}
+        return again(errors=renamed, status_code=status_code)
+    # no errors: the change ran and returned (which may be None)
+    notice, target = done(cast(T, result))
+    flash(request, notice)
+    return redirect(target)
