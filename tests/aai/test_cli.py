@@ -14,15 +14,17 @@ from typing import Any
 
 import pytest
 import typer
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from fedcore.aai.cli import app as aai_app
 from fedcore.aai.models import Client, SigningKey
-from fedcore.aai.service import clients
+from fedcore.aai.service import clients, tokens
 from fedcore.core.config import get_settings
 from fedcore.core.db import Base, make_engine
+from fedcore.core.web import create_app
 
 OPERATOR = "operator@fedcore.test"
 ISO_Z = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"
@@ -205,6 +207,47 @@ def test_list_show_decide_rotate_entitlements_delete(database: Engine) -> None:
     missing = run("client", "show", cid)
     assert missing.exit_code == 2
     assert missing.stderr.strip() == f"error: no client with id {cid}"
+
+
+def test_entitlements_in_token_by_create_and_update(database: Engine) -> None:
+    created = last_json(
+        run(
+            "client", "create", "--name", "Keystone", "--grant", "client_credentials",
+            "--scope", "openid eduperson_entitlement", "--entitlements-in-token",
+        ).stdout
+    )  # fmt: skip
+    assert created["entitlements_in_token"] is True
+    cid = created["client_id"]
+    urn = "urn:mace:egi.eu:group:vo.example.org:role=vm_operator#aai.egi.eu"
+    assert run("client", "entitlements", cid, "--set", urn).exit_code == 0
+
+    def token_claims(http: TestClient) -> dict[str, Any]:
+        answer = http.post(
+            "/oidc/token",
+            data={"grant_type": "client_credentials", "scope": "eduperson_entitlement"},
+            auth=(cid, created["client_secret"]),
+        )
+        assert answer.status_code == 200, answer.text
+        with Session(database) as session:
+            return tokens.decode_signed(
+                session=session, token=answer.json()["access_token"], typ=tokens.ACCESS_TOKEN_TYPE
+            )
+
+    http = TestClient(create_app(get_settings()))  # no lifespan: no background jobs
+    assert token_claims(http)["eduperson_entitlement"] == [urn]
+    renamed = last_json(run("client", "update", cid, "--name", "Keystone 2").stdout)
+    assert (renamed["name"], renamed["entitlements_in_token"]) == ("Keystone 2", True)
+    switched_off = run("client", "update", cid, "--no-entitlements-in-token")
+    assert switched_off.exit_code == 0, switched_off.stderr
+    assert last_json(switched_off.stdout)["entitlements_in_token"] is False
+    assert "eduperson_entitlement" not in token_claims(http)
+
+    bad = run("client", "update", cid, "--scope", "openid admin")
+    assert bad.exit_code == 2
+    assert bad.stderr.startswith("error: scopes: 'admin' is not a scope of this provider")
+    client = stored(database, cid)
+    assert client is not None
+    assert client.scopes == ["openid", "eduperson_entitlement"]
 
 
 def test_client_commands_need_the_operator(

@@ -1,5 +1,6 @@
 """The client pages: register (pending), an operator approves, the secret is shown once,
-changes, rotation, entitlements, deletion, and who may see what."""
+changes, rotation, entitlements (of service accounts, and in tokens), deletion, and who may see
+what."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from httpx2 import Response
 from sqlalchemy.orm import Session
 
 from fedcore.aai.models import Client
-from fedcore.aai.service import clients
+from fedcore.aai.service import clients, tokens
 from tests.registry.factories import Actor, Federation
 from tests.support.pages import field_error, sign_in
 
@@ -221,3 +222,61 @@ def test_operators_edit_service_account_entitlements(
     assert "&#39;member&#39; is not an entitlement" in field_error(bad, "entitlements")
     assert f"{urn}\nmember</textarea>" in bad.text
     assert stored(session, client_id).entitlements == [urn]
+
+
+def test_operators_put_entitlements_in_a_clients_tokens(
+    client: TestClient, session: Session, federation: Federation
+) -> None:
+    box = 'name="entitlements_in_token"'
+    csrf = as_user(client, federation.member)
+    assert box not in client.get("/aai/clients").text
+    refused = register(client, csrf, {**SERVICE, "entitlements_in_token": "on"})
+    assert refused.status_code == 403
+    assert "only operators decide whether a client" in refused.text
+    created = register(client, csrf, SERVICE)
+    client_id, secret = client_id_in(created), secret_in(created)
+    assert secret is not None
+    page = client.get(f"/aai/clients/{client_id}").text
+    assert box not in page
+    assert 'id="entitlements-in-token">no' in page
+    tampered = client.post(
+        f"/aai/clients/{client_id}",
+        data={**SERVICE, "entitlements_in_token": "on", "csrf": csrf},
+    )
+    assert tampered.status_code == 403
+    assert stored(session, client_id).entitlements_in_token is False
+
+    csrf = as_user(client, federation.operator)
+    assert box in client.get("/aai/clients").text
+    assert box in client.get(f"/aai/clients/{client_id}").text
+    client.post(f"/aai/clients/{client_id}/decision", data={"status": "approved", "csrf": csrf})
+    urn = "urn:mace:egi.eu:res:rcauth#aai.egi.eu"
+    client.post(f"/aai/clients/{client_id}/entitlements", data={"entitlements": urn, "csrf": csrf})
+    saved = client.post(
+        f"/aai/clients/{client_id}",
+        data={**SERVICE, "entitlements_in_token": "on", "csrf": csrf},
+    )
+    assert 'id="entitlements-in-token">yes' in saved.text
+    assert f'id="f-entitlements_in_token" {box} value="on" checked' in saved.text
+
+    def token_claims() -> dict[str, object]:
+        answer = client.post(
+            "/oidc/token",
+            data={"grant_type": "client_credentials", "scope": "entitlements"},
+            auth=(client_id, secret),
+        )
+        assert answer.status_code == 200, answer.text
+        access = answer.json()["access_token"]
+        return tokens.decode_signed(session=session, token=access, typ=tokens.ACCESS_TOKEN_TYPE)
+
+    assert token_claims()["eduperson_entitlement"] == [urn]
+
+    csrf = as_user(client, federation.member)
+    client.post(f"/aai/clients/{client_id}", data={**SERVICE, "name": "Probe 2", "csrf": csrf})
+    row = stored(session, client_id)
+    assert (row.name, row.entitlements_in_token, row.status) == ("Probe 2", True, "approved")
+
+    csrf = as_user(client, federation.operator)
+    client.post(f"/aai/clients/{client_id}", data={**SERVICE, "csrf": csrf})
+    assert stored(session, client_id).entitlements_in_token is False
+    assert "eduperson_entitlement" not in token_claims()

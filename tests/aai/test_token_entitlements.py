@@ -1,22 +1,27 @@
 """Entitlements in the access token, per client setting (issue 5 §5): a client with
 ``entitlements_in_token`` gets the subject's current entitlements as ``eduperson_entitlement`` in
 the JWT when the scope asks for them; other clients and other scopes do not; introspection stays
-the live answer."""
+the live answer. Only operators switch the setting."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from fedcore.aai.enums import ClientStatus
+from fedcore.aai.schemas import ClientCreate, ClientUpdate
 from fedcore.aai.schemas_vo import VoCreate
 from fedcore.aai.service import clients, groups, memberships, tokens, vos
 from fedcore.core.config import Settings
+from fedcore.core.errors import Forbidden
 from fedcore.core.security import Principal
 from tests.aai.oauth import make_client, make_person
 
 OPERATOR = Principal(subject="operator@fedcore.test", is_admin=True)
+OWNER = Principal(subject="owner@fedcore.test")
 MEMBER = "urn:mace:egi.eu:group:vo.example.org:role=member#aai.egi.eu"
 ASSIGNED = "urn:mace:egi.eu:res:rcauth#aai.egi.eu"
 
@@ -53,9 +58,14 @@ def test_a_client_that_asks_gets_the_current_entitlements_in_its_tokens(
     plain = _cc_token(client, svc.auth, "eduperson_entitlement")
     assert "eduperson_entitlement" not in _claims(session, plain)  # the default: not in tokens
 
-    svc.row.entitlements_in_token = True
+    clients.update_client(
+        session=session,
+        settings=settings,
+        actor=OPERATOR,
+        client_id=svc.client_id,
+        data=ClientUpdate(entitlements_in_token=True),
+    )
     session.commit()
-    clients.forget_clients()  # a direct row edit: the token endpoint's cached copy is stale
     access = _cc_token(client, svc.auth, "eduperson_entitlement")
     assert _claims(session, access)["eduperson_entitlement"] == [ASSIGNED, MEMBER]
     without_scope = _cc_token(client, svc.auth, "openid")
@@ -91,3 +101,53 @@ def test_a_persons_token_carries_entitlements_for_the_entitlements_scope(
         scope="openid entitlements",
     )
     assert _claims(session, access)["eduperson_entitlement"] == [MEMBER]
+
+
+def test_only_operators_switch_entitlements_in_token(session: Session, settings: Settings) -> None:
+    data = ClientCreate(
+        name="portal",
+        grant_types=["client_credentials"],
+        scopes=["openid", "eduperson_entitlement"],
+        entitlements_in_token=True,
+    )
+    with pytest.raises(Forbidden) as refused:
+        clients.register_client(session=session, settings=settings, actor=OWNER, data=data)
+    assert refused.value.field == "entitlements_in_token"
+    assert "only operators" in refused.value.detail
+
+    owned, _ = clients.register_client(
+        session=session,
+        settings=settings,
+        actor=OWNER,
+        data=data.model_copy(update={"entitlements_in_token": False}),
+    )
+    with pytest.raises(Forbidden) as refused:
+        clients.update_client(
+            session=session,
+            settings=settings,
+            actor=OWNER,
+            client_id=owned.client_id,
+            data=ClientUpdate(entitlements_in_token=True),
+        )
+    assert refused.value.field == "entitlements_in_token"
+    assert owned.entitlements_in_token is False
+
+    clients.update_client(
+        session=session,
+        settings=settings,
+        actor=OPERATOR,
+        client_id=owned.client_id,
+        data=ClientUpdate(entitlements_in_token=True),
+    )
+    clients.decide_client(
+        session=session, actor=OPERATOR, client_id=owned.client_id, status=ClientStatus.APPROVED
+    )
+    renamed = clients.update_client(
+        session=session,
+        settings=settings,
+        actor=OWNER,
+        client_id=owned.client_id,
+        data=ClientUpdate(name="portal 2", entitlements_in_token=True),
+    )
+    assert (renamed.name, renamed.entitlements_in_token) == ("portal 2", True)
+    assert renamed.status == ClientStatus.APPROVED

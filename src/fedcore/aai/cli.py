@@ -19,7 +19,7 @@ import typer
 
 from fedcore.aai.enums import SHORT_GRANTS, ClientStatus
 from fedcore.aai.models import Client
-from fedcore.aai.schemas import ClientCreate, ClientRead, grant_choices
+from fedcore.aai.schemas import ClientCreate, ClientRead, ClientUpdate, grant_choices
 from fedcore.aai.schemas_vo import MembershipRead, VoCreate, VoRead
 from fedcore.aai.service import (
     accounts,
@@ -103,6 +103,14 @@ def client_create(
         bool, typer.Option("--no-pkce", help="do not require PKCE (confidential clients only)")
     ] = False,
     description: Annotated[str, typer.Option(help="what the client is")] = "",
+    entitlements_in_token: Annotated[
+        bool,
+        typer.Option(
+            "--entitlements-in-token",
+            help="put the subject's entitlements in the access tokens when the scope asks for "
+            "them (resource servers see them without asking userinfo)",
+        ),
+    ] = False,
 ) -> None:
     """Create an approved client; prints it as one JSON object on the last line, with the
     client_secret of a confidential client (shown only this once)."""
@@ -116,6 +124,7 @@ def client_create(
         "pkce_required": not no_pkce,
         "redirect_uris": redirect_uri or [],
         "post_logout_redirect_uris": post_logout_redirect_uri or [],
+        "entitlements_in_token": entitlements_in_token,
     }
     if scope is not None:
         fields["scopes"] = scope
@@ -124,6 +133,46 @@ def client_create(
             session=session, settings=settings, actor=operator, data=ClientCreate(**fields)
         )
         document = client_document(client, secret)
+    typer.echo(json.dumps(document))
+
+
+@client_app.command("update")
+def client_update(
+    client_id: ClientId,
+    name: Annotated[str | None, typer.Option(help="a new name")] = None,
+    description: Annotated[str | None, typer.Option(help="a new description")] = None,
+    scope: Annotated[
+        str | None, typer.Option(help='the scopes it may ask for, e.g. "openid profile"')
+    ] = None,
+    entitlements_in_token: Annotated[
+        bool | None,
+        typer.Option(
+            "--entitlements-in-token/--no-entitlements-in-token",
+            help="whether its access tokens carry the subject's entitlements when the scope "
+            "asks for them",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Change a client; what is not given stays as it is. Prints the client as one JSON object
+    on the last line."""
+    settings = get_settings()
+    operator = _operator(settings)
+    changes: dict[str, Any] = {
+        "name": name,
+        "description": description,
+        "scopes": scope,
+        "entitlements_in_token": entitlements_in_token,
+    }
+    with cli_session(settings) as session:
+        client = clients.update_client(
+            session=session,
+            settings=settings,
+            actor=operator,
+            client_id=client_id,
+            data=ClientUpdate(**changes),
+        )
+        document = client_document(client)
     typer.echo(json.dumps(document))
 
 

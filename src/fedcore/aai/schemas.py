@@ -13,6 +13,9 @@ field:
   needs a grant that issues refresh tokens.
 * Public clients always use PKCE (RFC 9700 §2.1.1): ``pkce_required`` cannot be switched off.
 * ``scopes`` are the ones the provider knows (:data:`SCOPES`), "openid profile email" by default.
+* ``entitlements_in_token`` puts the subject's entitlements in the client's access tokens (when
+  the scope asks for them); off by default, and only operators may change it (the service
+  checks that: a JWT shows every resource server it reaches the holder's memberships).
 """
 
 from __future__ import annotations
@@ -184,6 +187,10 @@ class ClientCreate(_In):
     redirect_uris: RedirectUris = Field(default_factory=list, validate_default=True)
     post_logout_redirect_uris: RedirectUris = Field(default_factory=list)
     scopes: Scopes = Field(default_factory=lambda: list(DEFAULT_SCOPES))
+    entitlements_in_token: bool = Field(
+        default=False,
+        description="access tokens carry eduperson_entitlement when the scope asks for it",
+    )
 
     @field_validator("grant_types")
     @classmethod
@@ -230,6 +237,7 @@ class ClientUpdate(_In):
     redirect_uris: RedirectUris | None = None
     post_logout_redirect_uris: RedirectUris | None = None
     scopes: Scopes | None = None
+    entitlements_in_token: bool | None = None
 
 
 class ServiceEntitlements(_In):
@@ -253,6 +261,7 @@ class ClientRead(BaseModel):
     redirect_uris: list[str]
     post_logout_redirect_uris: list[str]
     pkce_required: bool
+    entitlements_in_token: bool
     service_subject: str | None
     entitlements: list[str]
     created_at: UTCTime

@@ -10,6 +10,9 @@
 * A client with the ``client_credentials`` grant is a service account: its tokens' ``sub`` is
   ``service_subject`` = ``<32 hex>@<FEDCORE_AAI_DOMAIN>``, minted once and never changed or
   reused, and operators assign it entitlements (URNs released like a person's).
+* Only operators decide whether a client's access tokens carry the subject's entitlements
+  (``entitlements_in_token``): a JWT shows them to every resource server it reaches, so it is
+  guarded like a service account's entitlements (``aai.client.entitlements``).
 * Owners may change their clients. A change by the owner that adds a grant sends an approved
   client back to ``pending``, and so does any change to a rejected one (resubmission).
 """
@@ -31,7 +34,13 @@ from fedcore.aai.schemas import ClientCreate, ClientUpdate, ServiceEntitlements
 from fedcore.aai.service import accounts, tokens
 from fedcore.core.config import Settings
 from fedcore.core.db import utcnow
-from fedcore.core.errors import NotAuthenticated, NotFound, RuleViolation, ValidationFailed
+from fedcore.core.errors import (
+    Forbidden,
+    NotAuthenticated,
+    NotFound,
+    RuleViolation,
+    ValidationFailed,
+)
 from fedcore.core.security import Principal, hash_token
 
 DECISIONS: dict[ClientStatus, frozenset[ClientStatus]] = {
@@ -106,12 +115,26 @@ def check_client_secret(client: Client, secret: str) -> bool:
     return hmac.compare_digest(client.secret_hash, hash_token(secret))
 
 
+def _require_token_entitlements_decider(
+    session: Session, actor: Principal, client: Client | None
+) -> None:
+    if not permissions.allows(
+        "aai.client.entitlements", session=session, actor=actor, target=client
+    ):
+        raise Forbidden(
+            "only operators decide whether a client's tokens carry entitlements",
+            field="entitlements_in_token",
+        )
+
+
 def register_client(
     *, session: Session, settings: Settings, actor: Principal, data: ClientCreate
 ) -> tuple[Client, str | None]:
     """Register a client owned by ``actor``; returns it and its secret (None for a public
     client), which is not kept and cannot be shown again."""
     permissions.require("aai.client.create", session=session, actor=actor)
+    if data.entitlements_in_token:
+        _require_token_entitlements_decider(session, actor, None)
     secret, secret_hash = (None, None) if data.public else _new_secret()
     now = utcnow()
     client = Client(
@@ -126,6 +149,7 @@ def register_client(
         grant_types=[g.value for g in data.grant_types],
         scopes=data.scopes,
         pkce_required=data.pkce_required,
+        entitlements_in_token=data.entitlements_in_token,
         status=ClientStatus.APPROVED if actor.is_admin else ClientStatus.PENDING,
         service_subject=(
             accounts.mint_voperson_id(settings)
@@ -169,6 +193,7 @@ def _as_create(client: Client) -> dict[str, object]:
         "redirect_uris": client.redirect_uris,
         "post_logout_redirect_uris": client.post_logout_redirect_uris,
         "scopes": client.scopes,
+        "entitlements_in_token": client.entitlements_in_token,
     }
 
 
@@ -182,6 +207,8 @@ def update_client(
 ) -> Client:
     client = get_client(session=session, client_id=client_id)
     permissions.require("aai.client.update", session=session, actor=actor, target=client)
+    if data.entitlements_in_token not in (None, client.entitlements_in_token):
+        _require_token_entitlements_decider(session, actor, client)
     merged = ClientCreate.model_validate(
         {**_as_create(client), **data.model_dump(exclude_none=True)}
     )
@@ -194,6 +221,7 @@ def update_client(
     client.redirect_uris = merged.redirect_uris
     client.post_logout_redirect_uris = merged.post_logout_redirect_uris
     client.scopes = merged.scopes
+    client.entitlements_in_token = merged.entitlements_in_token
     if GrantType.CLIENT_CREDENTIALS in grants and client.service_subject is None:
         client.service_subject = accounts.mint_voperson_id(settings)
     if not actor.is_admin and (

@@ -1,6 +1,7 @@
 """Client pages: ``/aai/clients`` (your clients, every client for operators with pending ones
 first, and the registration form) and ``/aai/clients/{client_id}`` (details, changes, secret
-rotation, deletion; for operators the decision and a service account's entitlements).
+rotation, deletion; for operators the decision, a service account's entitlements and whether
+the client's tokens carry entitlements).
 
 A client secret is shown in the response to the registration or rotation that made it, with
 ``Cache-Control: no-store``, and never again: it is not kept anywhere, not even in the session.
@@ -50,10 +51,11 @@ STATUS_COLOURS = {
 }
 
 
-def _form_values(form: FormData) -> dict[str, Any]:
+def _form_values(form: FormData, *, operator: bool) -> dict[str, Any]:
     """What the client form sent, as ClientCreate/ClientUpdate fields (an unticked box is
-    absent from a form, so it reads as False or an empty list)."""
-    return {
+    absent from a form, so it reads as False or an empty list). The entitlements-in-token box
+    is on operators' forms only: from anyone else it counts only when sent (and is refused)."""
+    values: dict[str, Any] = {
         "name": str(form.get("name", "")),
         "description": str(form.get("description", "")),
         "grant_types": [str(g) for g in form.getlist("grant_types")],
@@ -62,6 +64,15 @@ def _form_values(form: FormData) -> dict[str, Any]:
         "post_logout_redirect_uris": str(form.get("post_logout_redirect_uris", "")),
         "scopes": [str(s) for s in form.getlist("scopes")],
     }
+    if operator or "entitlements_in_token" in form:
+        values["entitlements_in_token"] = form.get("entitlements_in_token") == "on"
+    return values
+
+
+def _may_entitle_tokens(session: Session, principal: Principal, client: Client | None) -> bool:
+    return permissions.allows(
+        "aai.client.entitlements", session=session, actor=principal, target=client
+    )
 
 
 def _client_values(client: Client) -> dict[str, Any]:
@@ -73,6 +84,7 @@ def _client_values(client: Client) -> dict[str, Any]:
         "redirect_uris": "\n".join(client.redirect_uris),
         "post_logout_redirect_uris": "\n".join(client.post_logout_redirect_uris),
         "scopes": client.scopes,
+        "entitlements_in_token": client.entitlements_in_token,
     }
 
 
@@ -113,6 +125,7 @@ def _render_list(
             or {"grant_types": [], "scopes": list(DEFAULT_SCOPES), "pkce_required": True},
             errors=errors or {},
             filter_error=filter_error,
+            may_entitle_tokens=_may_entitle_tokens(session, principal, None),
         ),
     )
 
@@ -150,6 +163,7 @@ def _render_client(
             may_decide=may("aai.client.decide"),
             decisions=[d for d, before in clients.DECISIONS.items() if client.status in before],
             may_entitle=may("aai.client.entitlements") and client.service_subject is not None,
+            may_entitle_tokens=may("aai.client.entitlements"),
             **({"flash": notice} if notice else {}),
         ),
     )
@@ -181,7 +195,11 @@ def client_register(
     _csrf: CsrfChecked,
     form: FormFields,
 ) -> Response:
-    values = {**_form_values(form), "public": form.get("client_type") == "public"}
+    operator = _may_entitle_tokens(session, principal, None)
+    values = {
+        **_form_values(form, operator=operator),
+        "public": form.get("client_type") == "public",
+    }
     result, errors, status_code = attempt(
         session,
         lambda: clients.register_client(
@@ -233,7 +251,8 @@ def client_update(
     form: FormFields,
     client_id: str,
 ) -> Response:
-    values = _form_values(form)
+    current = clients.show_client(session=session, actor=principal, client_id=client_id)
+    values = _form_values(form, operator=_may_entitle_tokens(session, principal, current))
     client, errors, status_code = attempt(
         session,
         lambda: clients.update_client(
@@ -245,7 +264,6 @@ def client_update(
         ),
     )
     if client is None:
-        current = clients.show_client(session=session, actor=principal, client_id=client_id)
         return _render_client(
             request,
             session,
