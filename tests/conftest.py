@@ -101,6 +101,9 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
 
 @pytest.fixture
 def app(settings: Settings, session: Session) -> FastAPI:
+    # Jobs run in their own transactions, which the rolled-back test session would not see;
+    # tests run them explicitly (tests/core/test_jobs.py).
+    settings.jobs_enabled = False
     app = create_app(settings)
 
     def test_session() -> Iterator[Session]:

@@ -30,9 +30,13 @@ app = typer.Typer(
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
 mail_app = typer.Typer(help="The mail outbox (every message fedcore sent).", no_args_is_help=True)
+jobs_app = typer.Typer(
+    help="Background jobs (``fedcore serve`` runs them when due).", no_args_is_help=True
+)
 app.add_typer(db_app, name="db")
 app.add_typer(token_app, name="token")
 app.add_typer(mail_app, name="mail")
+app.add_typer(jobs_app, name="jobs")
 
 
 def describe(exc: ValidationError) -> str:
@@ -190,12 +194,57 @@ def mail_list(
             typer.echo(f"Subject: {message.subject}\n\n{message.body}")
 
 
+@jobs_app.command("list")
+def jobs_list() -> None:
+    """Every background job: how often it runs and its last run, one JSON object per line."""
+    from fedcore.core.jobs import last_run, registered_jobs
+
+    with cli_session() as session:
+        for job in registered_jobs():
+            every = int(job.every.total_seconds())
+            described = {"name": job.name, "every_seconds": every, "description": job.description}
+            typer.echo(json.dumps({**described, **last_run(session, job.name)}))
+
+
+@jobs_app.command("run")
+def jobs_run(
+    names: Annotated[
+        list[str] | None, typer.Argument(metavar="[NAME]...", help="jobs to run; default: all")
+    ] = None,
+) -> None:
+    """Run jobs now, due or not (one that another process is running is skipped); prints
+    their counts as one JSON object."""
+    from fedcore.core.jobs import holder_name, registered_jobs, run_job
+
+    jobs = {job.name: job for job in registered_jobs()}
+    unknown = [name for name in names or [] if name not in jobs]
+    if unknown:
+        fail(f"name: no job {unknown[0]!r}; the jobs are {', '.join(jobs)}")
+    settings = get_settings()
+    engine = make_engine(settings.effective_database_url)
+    factory = make_sessionmaker(engine)
+    ran: dict[str, object] = {}
+    try:
+        for name in names or list(jobs):
+            try:
+                result = run_job(factory, settings, jobs[name], holder=holder_name(), force=True)
+            except Exception as exc:  # recorded with the run; shown here
+                fail(f"{name}: {type(exc).__name__}: {exc}")
+            ran[name] = "running elsewhere" if result is None else result
+    finally:
+        engine.dispose()
+    typer.echo(json.dumps(ran))
+
+
 def _mount_subsystems() -> None:
     from fedcore.aai.cli import app as aai_app
+    from fedcore.aai.jobs import JOBS as AAI_JOBS
+    from fedcore.core.jobs import register_jobs
     from fedcore.registry.cli import app as registry_app
 
     app.add_typer(registry_app, name="registry")
     app.add_typer(aai_app, name="aai")
+    register_jobs(*AAI_JOBS)
 
 
 def main() -> None:

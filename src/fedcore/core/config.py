@@ -68,6 +68,14 @@ class Settings(BaseSettings):
         "kept in the outbox table and logged",
     )
     mail_from: str = Field(default="fedcore@localhost")
+    jobs_enabled: bool = Field(
+        default=True,
+        description="run the background jobs (reminders, expiry, housekeeping) in this process; "
+        "with several processes each may run them, a lease in the database runs each once",
+    )
+    jobs_tick: int = Field(
+        default=60, ge=1, le=3600, description="seconds between two looks for due jobs"
+    )
     entitlement_namespace: str = Field(
         default="urn:mace:egi.eu",
         pattern=r"^urn:[A-Za-z0-9][A-Za-z0-9-]{0,31}(:[A-Za-z0-9._~%!$&'()*+,;=@-]+)+$",

@@ -1,4 +1,4 @@
-"""Tables owned by core: API tokens (for automation) and the mail outbox."""
+"""Tables owned by core: API tokens (for automation), the mail outbox and background job runs."""
 
 from __future__ import annotations
 
@@ -33,4 +33,18 @@ class MailMessage(Base):
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    error: Mapped[str] = mapped_column(String(1000), default="")
+
+
+class JobRun(Base):
+    """A background job's lease and its last run (``core/jobs.py``)."""
+
+    __tablename__ = "core_job_run"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(255), default="")
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    result: Mapped[str] = mapped_column(Text, default="")
     error: Mapped[str] = mapped_column(String(1000), default="")

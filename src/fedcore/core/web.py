@@ -3,6 +3,10 @@ compatibility interfaces, and renders errors as RFC 9457 problem details."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
@@ -25,6 +29,7 @@ from fedcore.core.deps import (
     get_principal,
 )
 from fedcore.core.errors import FedcoreError, NotAuthenticated
+from fedcore.core.jobs import register_jobs, registered_jobs, run_scheduler
 from fedcore.core.logging import configure_logging, get_logger
 from fedcore.core.security import authenticate, register_verifier, revoke_api_token
 from fedcore.core.templating import NavEntry, register_subsystem, render
@@ -151,10 +156,29 @@ def _safe_next(target: str) -> str:
     return "/"
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Run the background jobs while the app serves (unless ``FEDCORE_JOBS_ENABLED`` is false)."""
+    settings: Settings = app.state.settings
+    if not settings.jobs_enabled:
+        yield
+        return
+    scheduler = asyncio.create_task(
+        run_scheduler(app.state.sessionmaker, settings, registered_jobs())
+    )
+    try:
+        yield
+    finally:
+        scheduler.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await scheduler
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     from fedcore.aai import api as aai_api
     from fedcore.aai import endpoints as aai_endpoints
     from fedcore.aai import views as aai_views
+    from fedcore.aai.jobs import JOBS as AAI_JOBS
     from fedcore.aai.service.principals import access_token_verifier
     from fedcore.registry import api as registry_api
     from fedcore.registry import views as registry_views
@@ -171,6 +195,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Every request resolves its caller: a presented token that is forged, expired or
         # revoked is refused with 401 even where anonymous reading is allowed (RFC 6750 §3.1).
         dependencies=[Depends(get_principal)],
+        lifespan=_lifespan,
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -202,6 +227,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(registry_views.router, prefix="/registry", include_in_schema=False)
     app.include_router(aai_views.router, prefix="/aai", include_in_schema=False)
     register_verifier(access_token_verifier)
+    register_jobs(*AAI_JOBS)
     app.include_router(gocdbpi.router, prefix="/gocdbpi", tags=["GOCDB PI"])
     app.include_router(gocdbpi_write.router, prefix="/gocdbpi", tags=["GOCDB PI"])
     return app
