@@ -1,0 +1,1 @@
+"""Monitoring: status timelines and availability/reliability (A/R), computed as ARGO does."""

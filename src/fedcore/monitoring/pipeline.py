@@ -1,0 +1,326 @@
+"""The daily computation of one report over one UTC day (reference §2), in ARGO's order.
+
+1. **Monitoring-source exclusion**: results of an excluded monitoring host inside the window
+   are dropped, the previous day's included.
+2. **Carry-over**: of the previous day only the latest result per (service, hostname, metric)
+   is kept; it gives the metric's state at 00:00.
+3. **Expected set and MISSING fill**: every (endpoint group, service, hostname, metric) from the
+   topology's endpoints whose service type is in the aggregation profile, crossed with the
+   metric profile. A metric without a result before the day starts ``MISSING`` (``UNKNOWN`` if
+   it is new in the metric profile that day and has no result at all).
+4. **Filtering**: results outside the expected set are discarded; a result counts once for
+   every endpoint group its endpoint is in.
+5. **Thresholds**: a threshold rule may replace a result's status (:mod:`.thresholds`); the
+   timelines above such a result carry ``has_threshold`` (ARGO's ``hasThr``).
+6. **Metric timeline**: the carried-over state at 00:00, then every result of the day.
+7. **Endpoint** = the endpoint's metrics combined with ``metric_operation``, then its downtimes
+   overlaid as the down state, each to its end minute inclusive.
+8. **Service** (per endpoint group and service type) = its endpoints combined with the service
+   type's operation; 9. **function** = its service types combined with the function group's
+   operation; 10. **endpoint group** = its function groups with ``profile_operation``.
+
+Applied status changes (:mod:`.recomputations`) are overlaid on each level's timeline right
+after it is built, before the level above uses it. 11. **Daily A/R** (:mod:`.ar`) is computed
+on endpoint, service and endpoint-group timelines; for an endpoint group, periods excluded by a
+recomputation count as unknown (its status timeline is unchanged).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from fedcore.monitoring.ar import DailyAR, daily_ar
+from fedcore.monitoring.profiles import AggregationProfile, FunctionGroup, MetricProfile
+from fedcore.monitoring.recomputations import Recomputations
+from fedcore.monitoring.states import OperationsProfile, TruthTable
+from fedcore.monitoring.thresholds import ThresholdProfile
+from fedcore.monitoring.timelines import (
+    DAY_SECONDS,
+    Timeline,
+    build,
+    combine,
+    day_start,
+    durations,
+    format_timestamp,
+    overlay,
+)
+from fedcore.monitoring.topology import Downtime, Topology
+
+DOWNTIME_END_MINUTE = 60
+
+
+@dataclass(frozen=True)
+class MetricResult:
+    """One probe execution (ARGO's ``MetricData``), as far as the computation reads it."""
+
+    timestamp: int
+    service: str
+    hostname: str
+    metric: str
+    status: str
+    monitoring_host: str | None = None
+    actual_data: str | None = None
+
+
+@dataclass(frozen=True)
+class DayInput:
+    day: date
+    operations: OperationsProfile
+    aggregation: AggregationProfile
+    metric_profile: MetricProfile
+    topology: Topology
+    results: Sequence[MetricResult]
+    previous_day: Sequence[MetricResult] = ()
+    downtimes: Sequence[Downtime] = ()
+    recomputations: Recomputations = field(default_factory=Recomputations)
+    thresholds: ThresholdProfile | None = None
+    new_metrics: frozenset[tuple[str, str]] = frozenset()
+    """(service, metric) pairs added to the metric profile on this day."""
+
+
+@dataclass(frozen=True)
+class StatusTimeline:
+    """The timeline of one element; the fields below its level are None."""
+
+    group: str
+    function: str | None
+    service: str | None
+    hostname: str | None
+    metric: str | None
+    timeline: Timeline
+    has_threshold: bool = False
+
+
+@dataclass(frozen=True)
+class EntityAR:
+    group: str
+    service: str | None
+    hostname: str | None
+    ar: DailyAR
+
+
+@dataclass
+class DayResult:
+    metrics: list[StatusTimeline]
+    endpoints: list[StatusTimeline]
+    services: list[StatusTimeline]
+    functions: list[StatusTimeline]
+    groups: list[StatusTimeline]
+    endpoint_ar: list[EntityAR]
+    service_ar: list[EntityAR]
+    group_ar: list[EntityAR]
+
+
+Key = tuple[str, str, str]
+
+
+def _carry_over(results: Sequence[MetricResult]) -> dict[Key, MetricResult]:
+    latest: dict[Key, MetricResult] = {}
+    for result in sorted(results, key=lambda r: r.timestamp):
+        latest[result.service, result.hostname, result.metric] = result
+    return latest
+
+
+class _Day:
+    """One computation's inputs, with the helpers every level uses."""
+
+    def __init__(self, data: DayInput) -> None:
+        self.data = data
+        self.start = day_start(data.day)
+        self.end = self.start + DAY_SECONDS
+        self.ops = data.operations
+        self.and_table = (
+            self.ops.operation("AND", "thresholds") if data.thresholds is not None else None
+        )
+
+    def kept(self, results: Sequence[MetricResult], lo: int | None, hi: int) -> list[MetricResult]:
+        drops = self.data.recomputations.drops
+        return [
+            r
+            for r in results
+            if (lo is None or r.timestamp >= lo)
+            and r.timestamp < hi
+            and not drops(r.monitoring_host, r.timestamp)
+        ]
+
+    def status(self, group: str, result: MetricResult) -> tuple[str, bool]:
+        """The result's status after thresholds, and whether a rule decided it."""
+        where = (
+            f"metric result {result.hostname}/{result.service}/{result.metric} at "
+            f"{format_timestamp(result.timestamp)}: status"
+        )
+        status = self.ops.check_state(result.status, where)
+        if self.data.thresholds is None or self.and_table is None:
+            return status, False
+        decided = self.data.thresholds.evaluate(
+            group, result.hostname, result.metric, result.actual_data, self.and_table
+        )
+        return (status, False) if decided is None else (decided[0], True)
+
+    def changed(self, level: str, line: StatusTimeline) -> StatusTimeline:
+        element = {
+            "group": line.group,
+            "service": line.service,
+            "hostname": line.hostname,
+            "metric": line.metric,
+        }
+        timeline = line.timeline
+        for change in self.data.recomputations.changes_for(level, element):
+            timeline = overlay(timeline, change.period.start, change.period.end, change.state)
+        return _replace(line, timeline)
+
+    def ar(self, timeline: Timeline) -> DailyAR:
+        return daily_ar(
+            durations(timeline),
+            unknown_states=(self.ops.unknown, self.ops.missing),
+            down_states=(self.ops.down,),
+        )
+
+
+def _replace(line: StatusTimeline, timeline: Timeline) -> StatusTimeline:
+    return StatusTimeline(
+        line.group,
+        line.function,
+        line.service,
+        line.hostname,
+        line.metric,
+        timeline,
+        line.has_threshold,
+    )
+
+
+def _metric_timelines(day: _Day) -> list[StatusTimeline]:
+    data = day.data
+    previous = _carry_over(day.kept(data.previous_day, None, day.start))
+    today: dict[Key, list[MetricResult]] = {}
+    for result in day.kept(data.results, day.start, day.end):
+        today.setdefault((result.service, result.hostname, result.metric), []).append(result)
+    lines = []
+    for endpoint in data.topology.endpoints:
+        function = data.aggregation.function_of(endpoint.service)
+        if function is None:
+            continue
+        for metric in data.metric_profile.of(endpoint.service):
+            key = (endpoint.service, endpoint.hostname, metric)
+            prior = previous.get(key)
+            results = today.get(key, [])
+            decided = False
+            if prior is not None:
+                initial, decided = day.status(endpoint.group, prior)
+            elif not results and (endpoint.service, metric) in data.new_metrics:
+                initial = day.ops.unknown
+            else:
+                initial = day.ops.missing
+            points = []
+            for result in results:
+                status, by_rule = day.status(endpoint.group, result)
+                decided = decided or by_rule
+                points.append((result.timestamp, status))
+            line = StatusTimeline(
+                endpoint.group,
+                function.name,
+                endpoint.service,
+                endpoint.hostname,
+                metric,
+                build(day.start, initial, points),
+                decided,
+            )
+            lines.append(day.changed("metric", line))
+    return lines
+
+
+def _aggregate(
+    lines: Sequence[StatusTimeline],
+    key: Callable[[StatusTimeline], tuple[str, str | None, str | None, str | None]],
+    table: Callable[[StatusTimeline], TruthTable],
+) -> list[StatusTimeline]:
+    """One level up: ``lines`` grouped by ``key``, in order of first appearance, each group
+    combined with the truth table ``table`` gives for its first line."""
+    grouped: dict[tuple[str, str | None, str | None, str | None], list[StatusTimeline]] = {}
+    for line in lines:
+        grouped.setdefault(key(line), []).append(line)
+    return [
+        StatusTimeline(
+            group,
+            function,
+            service,
+            hostname,
+            None,
+            combine([m.timeline for m in members], table(members[0])),
+            any(m.has_threshold for m in members),
+        )
+        for (group, function, service, hostname), members in grouped.items()
+    ]
+
+
+def _with_downtimes(day: _Day, line: StatusTimeline) -> StatusTimeline:
+    timeline = line.timeline
+    for downtime in day.data.downtimes:
+        if (downtime.hostname, downtime.service) == (line.hostname, line.service):
+            timeline = overlay(
+                timeline, downtime.start, downtime.end + DOWNTIME_END_MINUTE, day.ops.down
+            )
+    return _replace(line, timeline)
+
+
+def _for_ar(day: _Day, line: StatusTimeline) -> Timeline:
+    """An endpoint group's timeline with its recomputation-excluded periods unknown."""
+    timeline = line.timeline
+    for period in day.data.recomputations.excluded_periods(line.group):
+        timeline = overlay(timeline, period.start, period.end, day.ops.unknown)
+    return timeline
+
+
+def compute_day(data: DayInput) -> DayResult:
+    """Every status timeline and daily A/R of one report for one day."""
+    day = _Day(data)
+    aggregation = data.aggregation
+
+    def function_of(line: StatusTimeline) -> FunctionGroup:
+        function = aggregation.function_of(line.service or "")
+        if function is None:  # lines are made only for service types of the profile
+            raise ValueError(f"service type {line.service!r} is in no function group")
+        return function
+
+    metrics = _metric_timelines(day)
+    endpoints = [
+        day.changed("endpoint", _with_downtimes(day, line))
+        for line in _aggregate(
+            metrics,
+            lambda m: (m.group, m.function, m.service, m.hostname),
+            lambda _: aggregation.metric_operation,
+        )
+    ]
+    services = [
+        day.changed("service", line)
+        for line in _aggregate(
+            endpoints,
+            lambda e: (e.group, e.function, e.service, None),
+            lambda e: function_of(e).services[e.service or ""],
+        )
+    ]
+    functions = _aggregate(
+        services, lambda s: (s.group, s.function, None, None), lambda s: function_of(s).operation
+    )
+    groups = [
+        day.changed("group", line)
+        for line in _aggregate(
+            functions,
+            lambda f: (f.group, None, None, None),
+            lambda _: aggregation.profile_operation,
+        )
+    ]
+    return DayResult(
+        metrics=metrics,
+        endpoints=endpoints,
+        services=services,
+        functions=functions,
+        groups=groups,
+        endpoint_ar=[
+            EntityAR(e.group, e.service, e.hostname, day.ar(e.timeline)) for e in endpoints
+        ],
+        service_ar=[EntityAR(s.group, s.service, None, day.ar(s.timeline)) for s in services],
+        group_ar=[EntityAR(g.group, None, None, day.ar(_for_ar(day, g))) for g in groups],
+    )
