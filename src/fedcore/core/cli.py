@@ -240,10 +240,12 @@ def _mount_subsystems() -> None:
     from fedcore.aai.cli import app as aai_app
     from fedcore.aai.jobs import JOBS as AAI_JOBS
     from fedcore.core.jobs import register_jobs
+    from fedcore.monitoring.cli import app as monitoring_app
     from fedcore.registry.cli import app as registry_app
 
     app.add_typer(registry_app, name="registry")
     app.add_typer(aai_app, name="aai")
+    app.add_typer(monitoring_app, name="monitoring")
     register_jobs(*AAI_JOBS)
 
 
