@@ -13,9 +13,9 @@ from starlette.responses import Response
 from fedcore.aai.enums import ApplicationStatus
 from fedcore.aai.models import Application, Enrolment, Group
 from fedcore.aai.service import enrolment, groups, vos
-from fedcore.aai.views.forms import Errors, FormFields, sign_in_first, submit
-from fedcore.aai.views.vos.common import AdminGroup, admin_group, enrolment_of, group_page
-from fedcore.core.deps import AppSettings, CsrfChecked, CurrentPrincipal, DbSession
+from fedcore.aai.views.forms import Errors, Posted, sign_in_first
+from fedcore.aai.views.vos.common import AdminPost, admin_group, enrolment_of, group_page
+from fedcore.core.deps import AppSettings, CurrentPrincipal, DbSession
 from fedcore.core.errors import NotFound, ValidationFailed
 from fedcore.core.templating import render
 
@@ -46,6 +46,12 @@ def _render_join(
     )
 
 
+def _way_in(request: Request, session: Session, path: str) -> tuple[Group, Enrolment]:
+    """The group at ``path`` and the enrolment the address names (``?enrolment=ID``)."""
+    group = groups.get_group(session=session, path=path)
+    return group, enrolment_of(session, group, request.query_params.get("enrolment", ""))
+
+
 @router.get("/groups/{path:path}/join")
 def group_join_page(
     request: Request,
@@ -55,28 +61,17 @@ def group_join_page(
 ) -> Response:
     if not principal.is_authenticated:
         return sign_in_first(request)
-    group = groups.get_group(session=session, path=path)
-    way_in = enrolment_of(session, group, request.query_params.get("enrolment", ""))
-    return _render_join(request, session, group, way_in)
+    return _render_join(request, session, *_way_in(request, session, path))
 
 
 @router.post("/groups/{path:path}/join")
-def group_join(
-    request: Request,
-    session: DbSession,
-    settings: AppSettings,
-    principal: CurrentPrincipal,
-    _csrf: CsrfChecked,
-    form: FormFields,
-    path: str,
-) -> Response:
-    if not principal.is_authenticated:
-        return sign_in_first(request)
-    group = groups.get_group(session=session, path=path)
-    way_in = enrolment_of(session, group, request.query_params.get("enrolment", ""))
+def group_join(post: Posted, settings: AppSettings, path: str) -> Response:
+    if not post.principal.is_authenticated:
+        return sign_in_first(post.request)
+    group, way_in = _way_in(post.request, post.session, path)
     values: dict[str, Any] = {
-        "roles": [str(r) for r in form.getlist("roles")],
-        "justification": str(form.get("justification", "")),
+        "roles": [str(r) for r in post.form.getlist("roles")],
+        "justification": str(post.form.get("justification", "")),
     }
 
     def joined(application: Application) -> tuple[str, str]:
@@ -85,22 +80,19 @@ def group_join(
             if application.status == ApplicationStatus.APPROVED
             else f"Your application to {group.path} is waiting for approval by its administrators."
         )
-        return notice, f"/aai/vos/{groups.vo_of(session, group).name}"
+        return notice, f"/aai/vos/{groups.vo_of(post.session, group).name}"
 
-    return submit(
-        request,
-        session,
-        principal,
+    return post.submit(
         lambda: enrolment.apply(
-            session=session,
+            session=post.session,
             settings=settings,
-            actor=principal,
+            actor=post.principal,
             enrolment_id=way_in.id,
             roles=values["roles"],
             justification=values["justification"],
-            accept_aup=form.get("accept_aup") == "on",
+            accept_aup=post.form.get("accept_aup") == "on",
         ),
-        again=partial(_render_join, request, session, group, way_in, values=values),
+        again=partial(_render_join, post.request, post.session, group, way_in, values=values),
         done=joined,
     )
 
@@ -150,38 +142,26 @@ def application_page(
 
 
 @router.post("/groups/{path:path}/applications/{application_id}")
-def application_decide(
-    request: Request,
-    session: DbSession,
-    settings: AppSettings,
-    principal: CurrentPrincipal,
-    _csrf: CsrfChecked,
-    group: AdminGroup,
-    form: FormFields,
-    application_id: int,
-) -> Response:
-    decision = str(form.get("decision", ""))
+def application_decide(post: AdminPost, settings: AppSettings, application_id: int) -> Response:
+    decision = post.values("decision")["decision"]
 
     def decide() -> Application:
         if decision not in ("approve", "deny"):
             raise ValidationFailed("choose approve or deny", field="decision")
         return enrolment.decide_application(
-            session=session,
+            session=post.session,
             settings=settings,
-            actor=principal,
-            application_id=_application_to(session, group, application_id).id,
+            actor=post.principal,
+            application_id=_application_to(post.session, post.group, application_id).id,
             approve=decision == "approve",
-            reason=str(form.get("reason", "")),
+            reason=post.values("reason")["reason"],
         )
 
-    return submit(
-        request,
-        session,
-        principal,
+    return post.submit(
         decide,
-        again=partial(_render_application, request, session, group, application_id),
+        again=partial(_render_application, post.request, post.session, post.group, application_id),
         done=lambda application: (
             f"Application {application.id} of {application.subject} is {application.status}.",
-            group_page(group),
+            group_page(post.group),
         ),
     )

@@ -15,10 +15,10 @@ from fedcore.aai.enums import VoStatus
 from fedcore.aai.models import Vo
 from fedcore.aai.schemas_vo import VoUpdate
 from fedcore.aai.service import enrolment, groups, vos
-from fedcore.aai.views.forms import Errors, FormFields, submit
+from fedcore.aai.views.forms import Errors, Posted
 from fedcore.aai.views.vos.catalogue import ID_CARD, id_card_values
 from fedcore.aai.views.vos.common import VO_STATUS_COLOURS
-from fedcore.core.deps import CsrfChecked, CurrentPrincipal, DbSession
+from fedcore.core.deps import CurrentPrincipal, DbSession
 from fedcore.core.errors import NotFound, ValidationFailed
 from fedcore.core.security import Principal
 from fedcore.core.templating import render
@@ -89,47 +89,29 @@ def _to_vo_page(notice: str) -> Callable[[Vo], tuple[str, str]]:
 
 
 @router.post("/vos/{name}")
-def vo_update(
-    request: Request,
-    session: DbSession,
-    principal: CurrentPrincipal,
-    _csrf: CsrfChecked,
-    form: FormFields,
-    name: str,
-) -> Response:
-    values = id_card_values(form)
-    return submit(
-        request,
-        session,
-        principal,
-        lambda: vos.update_vo(session=session, actor=principal, name=name, data=VoUpdate(**values)),
-        again=partial(_render_vo, request, session, principal, name, values=values),
+def vo_update(post: Posted, name: str) -> Response:
+    values = id_card_values(post.form)
+    return post.submit(
+        lambda: vos.update_vo(
+            session=post.session, actor=post.principal, name=name, data=VoUpdate(**values)
+        ),
+        again=partial(_render_vo, post.request, post.session, post.principal, name, values=values),
         done=_to_vo_page("The ID card of {vo.name} is saved (AUP version {vo.aup_version})."),
     )
 
 
 @router.post("/vos/{name}/decision")
-def vo_decide(
-    request: Request,
-    session: DbSession,
-    principal: CurrentPrincipal,
-    _csrf: CsrfChecked,
-    form: FormFields,
-    name: str,
-) -> Response:
-    status = str(form.get("status", ""))
-    return submit(
-        request,
-        session,
-        principal,
+def vo_decide(post: Posted, name: str) -> Response:
+    values = post.values("status", "reason")
+    return post.submit(
         lambda: vos.decide_vo(
-            session=session,
-            actor=principal,
+            session=post.session,
+            actor=post.principal,
             name=name,
-            status=_vo_status(status),
-            reason=str(form.get("reason", "")),
+            status=_vo_status(values["status"]),
+            reason=values["reason"],
         ),
-        again=partial(_render_vo, request, session, principal, name),
+        again=partial(_render_vo, post.request, post.session, post.principal, name),
         done=_to_vo_page("{vo.name} is {vo.status}."),
     )
 

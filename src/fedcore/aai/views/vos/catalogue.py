@@ -15,9 +15,9 @@ from fedcore.aai.enums import VoStatus
 from fedcore.aai.models import Vo
 from fedcore.aai.schemas_vo import VoCreate
 from fedcore.aai.service import vos
-from fedcore.aai.views.forms import Errors, FormFields, submit
+from fedcore.aai.views.forms import Errors, Posted
 from fedcore.aai.views.vos.common import VO_STATUS_COLOURS
-from fedcore.core.deps import CsrfChecked, CurrentPrincipal, DbSession
+from fedcore.core.deps import CurrentPrincipal, DbSession
 from fedcore.core.security import Principal
 from fedcore.core.templating import render
 
@@ -28,7 +28,8 @@ ID_CARD = ("description", "discipline", "homepage", "aup_text", "aup_url", "cont
 
 
 def id_card_values(form: FormData, names: tuple[str, ...] = ID_CARD) -> dict[str, Any]:
-    return {key: str(form.get(key, "")) for key in names}
+    """The fields the form sent (a change leaves the others as they are)."""
+    return {key: str(form[key]) for key in names if key in form}
 
 
 def _render_catalogue(
@@ -76,19 +77,12 @@ def _registered(vo: Vo) -> tuple[str, str]:
 
 
 @router.post("/vos")
-def vo_register(
-    request: Request,
-    session: DbSession,
-    principal: CurrentPrincipal,
-    _csrf: CsrfChecked,
-    form: FormFields,
-) -> Response:
-    values = id_card_values(form, ("name", *ID_CARD))
-    return submit(
-        request,
-        session,
-        principal,
-        lambda: vos.register_vo(session=session, actor=principal, data=VoCreate(**values)),
-        again=partial(_render_catalogue, request, session, principal, values=values),
+def vo_register(post: Posted) -> Response:
+    values = id_card_values(post.form, ("name", *ID_CARD))
+    return post.submit(
+        lambda: vos.register_vo(
+            session=post.session, actor=post.principal, data=VoCreate(**values)
+        ),
+        again=partial(_render_catalogue, post.request, post.session, post.principal, values=values),
         done=_registered,
     )

@@ -1,10 +1,11 @@
 """What the community pages share: the group a page administers (a dependency that refuses
-non-admins), the group's administration page with the round of each of its forms
-(:func:`group_form`), and an enrolment looked up from the address."""
+non-admins), a form posted to its pages (:class:`GroupPost`), the group's administration page,
+and an enrolment looked up from the address."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from functools import partial
 from typing import Annotated, Any, TypeVar
 
@@ -15,7 +16,7 @@ from starlette.responses import Response
 from fedcore.aai.enums import ApplicationStatus, VoStatus
 from fedcore.aai.models import Enrolment, Group
 from fedcore.aai.service import enrolment, groups, memberships
-from fedcore.aai.views.forms import Errors, submit
+from fedcore.aai.views.forms import Errors, Post, Posted
 from fedcore.core.deps import CurrentPrincipal, DbSession
 from fedcore.core.errors import NotFound
 from fedcore.core.security import Principal
@@ -103,37 +104,45 @@ def render_group(
     )
 
 
-def group_form(
-    request: Request,
-    session: Session,
-    principal: Principal,
-    group: Group,
-    change: Callable[[], T],
-    *,
-    form: str,
-    values: dict[str, Any],
-    notice: Callable[[T], str],
-    subject: str = "",
-    fields: Mapping[str, str] | None = None,
-) -> Response:
-    """A form of the group's page (see :func:`fedcore.aai.views.forms.submit`): on bad input the
-    page again with the form ``form`` (a member's: ``subject``) showing ``values`` and the errors;
-    on success ``notice(result)`` on the group's page."""
-    return submit(
-        request,
-        session,
-        principal,
-        change,
-        again=partial(
-            render_group,
-            request,
-            session,
-            principal,
-            group,
-            form=form,
-            subject=subject,
-            values=values,
-        ),
-        done=lambda result: (notice(result), group_page(group)),
-        fields=fields,
-    )
+@dataclass(frozen=True)
+class GroupPost(Post):
+    """A form posted to a group's administration pages: the group resolved and its
+    administration required (:func:`admin_group`)."""
+
+    group: Group
+
+    def submit_on_page(
+        self,
+        change: Callable[[], T],
+        *,
+        form: str,
+        values: dict[str, Any],
+        notice: Callable[[T], str],
+        subject: str = "",
+        fields: Mapping[str, str] | None = None,
+    ) -> Response:
+        """A form of the group's page: on bad input the page again with the form ``form`` (a
+        member's: ``subject``) showing ``values`` and the errors; on success ``notice(result)``
+        on the group's page."""
+        return self.submit(
+            change,
+            again=partial(
+                render_group,
+                self.request,
+                self.session,
+                self.principal,
+                self.group,
+                form=form,
+                subject=subject,
+                values=values,
+            ),
+            done=lambda result: (notice(result), group_page(self.group)),
+            fields=fields,
+        )
+
+
+def group_post(post: Posted, group: AdminGroup) -> GroupPost:
+    return GroupPost(post.request, post.session, post.principal, post.form, group)
+
+
+AdminPost = Annotated[GroupPost, Depends(group_post)]

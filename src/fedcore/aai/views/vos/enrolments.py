@@ -14,15 +14,9 @@ from starlette.responses import Response
 from fedcore.aai.models import Enrolment, Group
 from fedcore.aai.service import enrolment, groups
 from fedcore.aai.service.enrolment import EnrolmentChanges, EnrolmentData
-from fedcore.aai.views.forms import Errors, FormFields, sign_in_first, submit
-from fedcore.aai.views.vos.common import (
-    AdminGroup,
-    admin_group,
-    enrolment_of,
-    group_form,
-    group_page,
-)
-from fedcore.core.deps import CsrfChecked, CurrentPrincipal, DbSession
+from fedcore.aai.views.forms import Errors, sign_in_first
+from fedcore.aai.views.vos.common import AdminPost, admin_group, enrolment_of, group_page
+from fedcore.core.deps import CurrentPrincipal, DbSession
 from fedcore.core.templating import render
 
 router = APIRouter()
@@ -48,26 +42,18 @@ def _saved(group: Group, saved: Enrolment) -> str:
 
 
 @router.post("/groups/{path:path}/enrolments")
-def enrolment_create(
-    request: Request,
-    session: DbSession,
-    principal: CurrentPrincipal,
-    _csrf: CsrfChecked,
-    group: AdminGroup,
-    form: FormFields,
-) -> Response:
-    values = _enrolment_values(form)
-    return group_form(
-        request,
-        session,
-        principal,
-        group,
+def enrolment_create(post: AdminPost) -> Response:
+    values = _enrolment_values(post.form)
+    return post.submit_on_page(
         lambda: enrolment.create_enrolment(
-            session=session, actor=principal, group=group, data=EnrolmentData(**values)
+            session=post.session,
+            actor=post.principal,
+            group=post.group,
+            data=EnrolmentData(**values),
         ),
         form="enrolment",
         values=values,
-        notice=partial(_saved, group),
+        notice=partial(_saved, post.group),
     )
 
 
@@ -108,27 +94,18 @@ def enrolment_page(
 
 
 @router.post("/groups/{path:path}/enrolments/{enrolment_id}")
-def enrolment_update(
-    request: Request,
-    session: DbSession,
-    principal: CurrentPrincipal,
-    _csrf: CsrfChecked,
-    group: AdminGroup,
-    form: FormFields,
-    enrolment_id: str,
-) -> Response:
-    way_in = enrolment_of(session, group, enrolment_id)
-    values = _enrolment_values(form)
-    return submit(
-        request,
-        session,
-        principal,
+def enrolment_update(post: AdminPost, enrolment_id: str) -> Response:
+    way_in = enrolment_of(post.session, post.group, enrolment_id)
+    values = _enrolment_values(post.form)
+    return post.submit(
         lambda: enrolment.update_enrolment(
-            session=session,
-            actor=principal,
+            session=post.session,
+            actor=post.principal,
             enrolment_id=way_in.id,
             changes=EnrolmentChanges(**values),
         ),
-        again=partial(_render_enrolment, request, session, group, way_in, values=values),
-        done=lambda updated: (_saved(group, updated), group_page(group)),
+        again=partial(
+            _render_enrolment, post.request, post.session, post.group, way_in, values=values
+        ),
+        done=lambda updated: (_saved(post.group, updated), group_page(post.group)),
     )

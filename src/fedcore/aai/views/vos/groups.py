@@ -8,35 +8,21 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from fedcore.aai.service import groups
-from fedcore.aai.views.forms import FormFields, sign_in_first
-from fedcore.aai.views.vos.common import AdminGroup, admin_group, group_form, render_group
-from fedcore.core.deps import CsrfChecked, CurrentPrincipal, DbSession
+from fedcore.aai.views.forms import sign_in_first
+from fedcore.aai.views.vos.common import AdminPost, admin_group, render_group
+from fedcore.core.deps import CurrentPrincipal, DbSession
 
 router = APIRouter()
 
 
 @router.post("/groups/{path:path}/subgroups")
-def subgroup_create(
-    request: Request,
-    session: DbSession,
-    principal: CurrentPrincipal,
-    _csrf: CsrfChecked,
-    group: AdminGroup,
-    form: FormFields,
-) -> Response:
-    values = {
-        "subgroup": str(form.get("subgroup", "")).strip(),
-        "subgroup_description": str(form.get("subgroup_description", "")),
-    }
-    return group_form(
-        request,
-        session,
-        principal,
-        group,
+def subgroup_create(post: AdminPost) -> Response:
+    values = post.values("subgroup", "subgroup_description")
+    return post.submit_on_page(
         lambda: groups.create_group(
-            session=session,
-            actor=principal,
-            path=f"{group.path}/{values['subgroup']}",
+            session=post.session,
+            actor=post.principal,
+            path=f"{post.group.path}/{values['subgroup'].strip()}",
             description=values["subgroup_description"],
         ),
         form="subgroup",
@@ -47,81 +33,47 @@ def subgroup_create(
 
 
 @router.post("/groups/{path:path}/roles")
-def role_add(
-    request: Request,
-    session: DbSession,
-    principal: CurrentPrincipal,
-    _csrf: CsrfChecked,
-    group: AdminGroup,
-    form: FormFields,
-) -> Response:
-    values = {
-        "role": str(form.get("role", "")),
-        "role_description": str(form.get("role_description", "")),
-    }
-    return group_form(
-        request,
-        session,
-        principal,
-        group,
+def role_add(post: AdminPost) -> Response:
+    values = post.values("role", "role_description")
+    return post.submit_on_page(
         lambda: groups.add_role(
-            session=session,
-            actor=principal,
-            group=group,
+            session=post.session,
+            actor=post.principal,
+            group=post.group,
             name=values["role"],
             description=values["role_description"],
         ),
         form="role",
         values=values,
-        notice=lambda role: f"{group.path} has the role {role.name}.",
+        notice=lambda role: f"{post.group.path} has the role {role.name}.",
         fields={"name": "role", "description": "role_description", "form": "role"},
     )
 
 
 @router.post("/groups/{path:path}/admins")
-def admin_add(
-    request: Request,
-    session: DbSession,
-    principal: CurrentPrincipal,
-    _csrf: CsrfChecked,
-    group: AdminGroup,
-    form: FormFields,
-) -> Response:
-    values = {"admin": str(form.get("admin", "")).strip()}
-    return group_form(
-        request,
-        session,
-        principal,
-        group,
+def admin_add(post: AdminPost) -> Response:
+    values = post.values("admin")
+    return post.submit_on_page(
         lambda: groups.add_admin(
-            session=session, actor=principal, group=group, subject=values["admin"]
+            session=post.session, actor=post.principal, group=post.group, subject=values["admin"]
         ),
         form="admin",
         values=values,
-        notice=lambda admin: f"{admin.subject} is an admin of {group.path}.",
+        notice=lambda admin: f"{admin.subject} is an admin of {post.group.path}.",
         fields={"subject": "admin", "form": "admin"},
     )
 
 
 @router.post("/groups/{path:path}/admins/remove")
-def admin_remove(
-    request: Request,
-    session: DbSession,
-    principal: CurrentPrincipal,
-    _csrf: CsrfChecked,
-    group: AdminGroup,
-    form: FormFields,
-) -> Response:
-    subject = str(form.get("subject", ""))
-    return group_form(
-        request,
-        session,
-        principal,
-        group,
-        lambda: groups.remove_admin(session=session, actor=principal, group=group, subject=subject),
+def admin_remove(post: AdminPost) -> Response:
+    subject = post.values("subject")["subject"]
+    return post.submit_on_page(
+        lambda: groups.remove_admin(
+            session=post.session, actor=post.principal, group=post.group, subject=subject
+        ),
         form="admins",
         values={},
-        notice=lambda _: f"{subject} is no longer an admin of {group.path}.",
+        notice=lambda _: f"{subject} is no longer an admin of {post.group.path}.",
         fields={"subject": "admins", "form": "admins"},
     )
 

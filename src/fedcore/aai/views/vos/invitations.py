@@ -12,9 +12,9 @@ from starlette.responses import Response
 
 from fedcore.aai.models import Group, Invitation, Membership
 from fedcore.aai.service import enrolment, groups, vos
-from fedcore.aai.views.forms import Errors, FormFields, sign_in_first, submit
-from fedcore.aai.views.vos.common import AdminGroup, group_form
-from fedcore.core.deps import AppSettings, CsrfChecked, CurrentPrincipal, DbSession
+from fedcore.aai.views.forms import Errors, Posted, sign_in_first
+from fedcore.aai.views.vos.common import AdminPost
+from fedcore.core.deps import AppSettings, CurrentPrincipal, DbSession
 from fedcore.core.errors import ValidationFailed
 from fedcore.core.templating import render
 
@@ -22,43 +22,33 @@ router = APIRouter()
 
 
 @router.post("/groups/{path:path}/invitations")
-def group_invite(
-    request: Request,
-    session: DbSession,
-    settings: AppSettings,
-    principal: CurrentPrincipal,
-    _csrf: CsrfChecked,
-    group: AdminGroup,
-    form: FormFields,
-) -> Response:
+def group_invite(post: AdminPost, settings: AppSettings) -> Response:
     values: dict[str, Any] = {
-        "email": str(form.get("email", "")),
-        "roles": [str(r) for r in form.getlist("roles")],
-        "hours": str(form.get("hours", "") or enrolment.INVITATION_HOURS),
+        "email": str(post.form.get("email", "")),
+        "roles": [str(r) for r in post.form.getlist("roles")],
+        "hours": str(post.form.get("hours", "") or enrolment.INVITATION_HOURS),
     }
 
     def send() -> Invitation:
         if not values["hours"].strip().isdigit():
             raise ValidationFailed("a whole number of hours", field="hours")
         return enrolment.invite(
-            session=session,
+            session=post.session,
             settings=settings,
-            actor=principal,
-            group=group,
+            actor=post.principal,
+            group=post.group,
             email=values["email"],
             roles=values["roles"],
             hours=int(values["hours"]),
         )
 
-    return group_form(
-        request,
-        session,
-        principal,
-        group,
+    return post.submit_on_page(
         send,
         form="invite",
         values=values,
-        notice=lambda _: f"An invitation to {group.path} was mailed to {values['email'].strip()}.",
+        notice=lambda _: (
+            f"An invitation to {post.group.path} was mailed to {values['email'].strip()}."
+        ),
     )
 
 
@@ -102,28 +92,19 @@ def invitation_page(
 
 
 @router.post("/invitations/{token}")
-def invitation_accept(
-    request: Request,
-    session: DbSession,
-    principal: CurrentPrincipal,
-    _csrf: CsrfChecked,
-    form: FormFields,
-    token: str,
-) -> Response:
+def invitation_accept(post: Posted, token: str) -> Response:
     def accepted(membership: Membership) -> tuple[str, str]:
-        group = _group_of(session, membership.group_id)
-        return f"You are a member of {group.path}.", f"/aai/vos/{groups.vo_of(session, group).name}"
+        group = _group_of(post.session, membership.group_id)
+        vo = groups.vo_of(post.session, group)
+        return f"You are a member of {group.path}.", f"/aai/vos/{vo.name}"
 
-    return submit(
-        request,
-        session,
-        principal,
+    return post.submit(
         lambda: enrolment.accept_invitation(
-            session=session,
-            actor=principal,
+            session=post.session,
+            actor=post.principal,
             token=token,
-            accept_aup=form.get("accept_aup") == "on",
+            accept_aup=post.form.get("accept_aup") == "on",
         ),
-        again=partial(_render_invitation, request, session, token),
+        again=partial(_render_invitation, post.request, post.session, token),
         done=accepted,
     )

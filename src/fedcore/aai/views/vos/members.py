@@ -6,15 +6,13 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from fedcore.aai.models import Membership
 from fedcore.aai.service import memberships
-from fedcore.aai.views.forms import FormFields
-from fedcore.aai.views.vos.common import AdminGroup, group_form
-from fedcore.core.deps import CsrfChecked, CurrentPrincipal, DbSession
+from fedcore.aai.views.vos.common import AdminPost
 from fedcore.core.errors import ValidationFailed
 
 router = APIRouter()
@@ -46,24 +44,13 @@ def _member_values(form: FormData) -> dict[str, Any]:
 
 
 @router.post("/groups/{path:path}/members")
-def member_add(
-    request: Request,
-    session: DbSession,
-    principal: CurrentPrincipal,
-    _csrf: CsrfChecked,
-    group: AdminGroup,
-    form: FormFields,
-) -> Response:
-    values = _member_values(form)
-    return group_form(
-        request,
-        session,
-        principal,
-        group,
+def member_add(post: AdminPost) -> Response:
+    values = _member_values(post.form)
+    return post.submit_on_page(
         lambda: memberships.add_member(
-            session=session,
-            actor=principal,
-            group=group,
+            session=post.session,
+            actor=post.principal,
+            group=post.group,
             subject=values["subject"],
             roles=values["roles"],
             expires_at=_expiry(values["expires_at"]),
@@ -71,28 +58,21 @@ def member_add(
         ),
         form="add",
         values=values,
-        notice=lambda membership: f"{membership.subject} is a member of {group.path}.",
+        notice=lambda membership: f"{membership.subject} is a member of {post.group.path}.",
     )
 
 
 @router.post("/groups/{path:path}/members/change")
-def member_change(
-    request: Request,
-    session: DbSession,
-    principal: CurrentPrincipal,
-    _csrf: CsrfChecked,
-    group: AdminGroup,
-    form: FormFields,
-) -> Response:
-    values = _member_values(form)
-    action = str(form.get("action", ""))
+def member_change(post: AdminPost) -> Response:
+    values = _member_values(post.form)
+    action = str(post.form.get("action", ""))
     subject = values["subject"]
 
     def change() -> Membership:
         common: dict[str, Any] = {
-            "session": session,
-            "actor": principal,
-            "group": group,
+            "session": post.session,
+            "actor": post.principal,
+            "group": post.group,
             "subject": subject,
             "reason": values["reason"],
         }
@@ -108,11 +88,7 @@ def member_change(
             return memberships.remove_member(**common)
         raise ValidationFailed(f"choose one of: {', '.join(MEMBER_ACTIONS)}", field="action")
 
-    return group_form(
-        request,
-        session,
-        principal,
-        group,
+    return post.submit_on_page(
         change,
         form="member",
         subject=subject,
