@@ -1,12 +1,16 @@
 """Assurance reflects how the person signed in (reference §A.10): userinfo and introspection
-release ``LoA#Substantial`` for a token whose grant came from a sign-in with a second factor,
-``LoA#Low`` for a password-only sign-in, always the REFEDS RAF values, and pass through what
-upstream IdPs asserted."""
+release ``LoA#Substantial`` for a token whose grant came from a sign-in with a second factor or
+through an upstream provider configured as institutional (``"assurance": "substantial"``, which
+also gives ``IAP/medium`` and the Cappuccino profile), ``LoA#Low`` for a password-only sign-in
+or a low provider, always the REFEDS RAF values, and pass through what upstream IdPs
+asserted."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
@@ -17,6 +21,20 @@ from tests.aai.oauth import make_client, make_person
 
 SCOPE = "openid eduperson_assurance"
 REFEDS = "https://refeds.org/assurance"
+CAPPUCCINO = f"{REFEDS}/profile/cappuccino"
+UNIVERSITY = "https://idp.university.example.org"
+SOCIAL = "https://social.example.com"
+
+
+def _provider(name: str, issuer: str, **changes: str) -> dict[str, str]:
+    return {
+        "name": name,
+        "display_name": name.title(),
+        "issuer": issuer,
+        "client_id": "fedcore",
+        "client_secret": "secret",
+        **changes,
+    }
 
 
 def _token(
@@ -81,7 +99,7 @@ def test_a_password_sign_in_is_low_and_upstream_values_pass_through(
     assert userinfo == introspected
     assert f"{settings.effective_issuer}/LoA#Low" in userinfo
     assert f"{settings.effective_issuer}/LoA#Substantial" not in userinfo
-    assert userinfo[-1] == f"{REFEDS}/IAP/medium"
+    assert userinfo[-2:] == [f"{REFEDS}/IAP/medium", CAPPUCCINO]  # asserted, so it qualifies
     assert userinfo.count(f"{REFEDS}/ID/unique") == 1
 
 
@@ -93,3 +111,53 @@ def test_a_grant_without_a_sign_in_is_low(
     userinfo, _ = _released(client, access, auth)
     assert f"{settings.effective_issuer}/LoA#Low" in userinfo
     assert f"{settings.effective_issuer}/LoA#Substantial" not in userinfo
+
+
+@pytest.mark.parametrize(
+    ("issuer", "level", "medium"),
+    [
+        (UNIVERSITY, "Substantial", True),
+        (SOCIAL, "Low", False),  # configured without "assurance": low
+        ("https://gone.example.org", "Low", False),  # no longer configured
+    ],
+)
+def test_the_identity_source_of_the_sign_in_decides(
+    client: TestClient,
+    session: Session,
+    settings: Settings,
+    issuer: str,
+    level: str,
+    medium: bool,
+) -> None:
+    settings.upstream_providers = json.dumps(
+        [
+            _provider("university", UNIVERSITY, assurance="substantial"),
+            _provider("social", SOCIAL),
+        ]
+    )
+    account, _ = make_person(session, settings)
+    account.email_verified = False
+    login = sessions.start_login_session(
+        session=session, account=account, amr=["fed"], identity_issuer=issuer
+    )
+    access, auth = _token(session, settings, account, login)
+    userinfo, introspected = _released(client, access, auth)
+    assert userinfo == introspected
+    assert f"{settings.effective_issuer}/LoA#{level}" in userinfo
+    assert len([v for v in userinfo if "/LoA#" in v]) == 1
+    assert (f"{REFEDS}/IAP/medium" in userinfo) is medium
+    assert (f"{REFEDS}/IAP/low" in userinfo) is medium  # the e-mail address is not verified
+    assert (CAPPUCCINO in userinfo) is medium
+
+
+def test_a_password_sign_in_stays_low_with_an_institutional_provider_configured(
+    client: TestClient, session: Session, settings: Settings
+) -> None:
+    settings.upstream_providers = json.dumps(
+        [_provider("university", UNIVERSITY, assurance="substantial")]
+    )
+    account, login = make_person(session, settings)  # amr ["pwd"], the local source
+    access, auth = _token(session, settings, account, login)
+    userinfo, _ = _released(client, access, auth)
+    assert f"{settings.effective_issuer}/LoA#Low" in userinfo
+    assert f"{REFEDS}/IAP/medium" not in userinfo

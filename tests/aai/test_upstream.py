@@ -34,7 +34,7 @@ from fedcore.core.config import Settings, get_settings
 from fedcore.core.db import Base, make_engine, utcnow
 from fedcore.core.errors import NotAuthenticated
 from fedcore.core.models import MailMessage
-from tests.aai.browser_flow import csrf_of, sign_in
+from tests.aai.browser_flow import authorize, csrf_of, query_of, sign_in
 from tests.aai.oauth import PASSWORD, make_client, make_person, pkce_pair
 from tests.conftest import ADMIN
 from tests.support.server import FedcoreServer, running_server
@@ -293,6 +293,53 @@ def test_sign_in_started_by_an_authorization_request_resumes_it(
     id_claims = decode_signed(session=session, token=tokens.json()["id_token"])
     assert id_claims["sub"] == account.voperson_id
     assert id_claims["amr"] == ["fed"]
+
+
+@pytest.mark.parametrize(
+    ("configured", "level"), [({"assurance": "substantial"}, "Substantial"), ({}, "Low")]
+)
+def test_the_providers_assurance_reaches_the_token_of_a_sign_in_through_it(
+    client: TestClient,
+    session: Session,
+    settings: Settings,
+    peer: Upstream,
+    configured: dict[str, str],
+    level: str,
+) -> None:
+    settings.upstream_providers = peer.providers(**configured)
+    upstream_login(client, peer.bob)
+    assert register(client).status_code == 303
+    scope = "openid eduperson_assurance"
+    rp = make_client(session, settings, grants=["authorization_code"], scopes=scope)
+    verifier, challenge = pkce_pair()
+    params = {
+        "client_id": rp.client_id,
+        "redirect_uri": rp.row.redirect_uris[0],
+        "response_type": "code",
+        "scope": scope,
+        "state": "rp-state",
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+    }
+    code = query_of(authorize(client, params).headers["location"])["code"]
+    answer = client.post(
+        "/oidc/token",
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": params["redirect_uri"],
+            "code_verifier": verifier,
+        },
+        auth=rp.auth,
+    )
+    assert answer.status_code == 200, answer.text
+    bearer = {"Authorization": f"Bearer {answer.json()['access_token']}"}
+    released = client.get("/oidc/userinfo", headers=bearer).json()["eduperson_assurance"]
+    ours = [value for value in released if value.startswith(f"{settings.effective_issuer}/LoA#")]
+    assert ours == [f"{settings.effective_issuer}/LoA#{level}"]
+    medium = "https://refeds.org/assurance/IAP/medium"
+    assert (medium in released) is (level == "Substantial")
+    assert f"{peer.server.issuer}/LoA#Low" in released  # what the provider asserted passes
 
 
 # --- linking and unlinking ---------------------------------------------------------------------
@@ -593,6 +640,11 @@ def test_a_rotated_upstream_key_is_fetched_when_it_signs(
             '[{"name": "a", "display_name": "A", "issuer": "https://a.example.org", '
             '"client_id": "c", "client_secret": "s", "scope": "profile"}]',
             "entry 1 ('a'): scope: Value error, the scope must include openid",
+        ),
+        (
+            '[{"name": "a", "display_name": "A", "issuer": "https://a.example.org", '
+            '"client_id": "c", "client_secret": "s", "assurance": "high"}]',
+            "entry 1 ('a'): assurance: Input should be 'low' or 'substantial'",
         ),
         (
             '[{"name": "a", "display_name": "A", "issuer": "https://a.example.org", '

@@ -53,7 +53,7 @@ class Settings(BaseSettings):
         default="",
         description="JSON list of upstream OpenID providers: "
         '[{"name": ..., "display_name": ..., "issuer": ..., "client_id": ..., '
-        '"client_secret": ..., "scope": ...}]',
+        '"client_secret": ..., "scope": ..., "assurance": "low" | "substantial"}]',
     )
     upstream_ca_bundle: str = Field(
         default="",

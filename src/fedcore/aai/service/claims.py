@@ -11,6 +11,7 @@ what operators assigned to it and its group memberships.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import and_, bindparam, func, select
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 from fedcore.aai.enums import AccountStatus, ClientStatus
 from fedcore.aai.models import Account, Client, LoginSession, TokenGrant
 from fedcore.aai.service.entitlements import group_entitlements
+from fedcore.aai.service.sessions import LOCAL_ISSUER
 from fedcore.core.config import Settings
 from fedcore.registry.enums import EntityType, RoleStatus
 from fedcore.registry.models import Ngi, Project, Role, ServiceGroup, Site, User
@@ -30,6 +32,7 @@ ASSURANCE_BASE = (
     f"{REFEDS}/ID/eppn-unique-no-reassign",
     f"{REFEDS}/ATP/ePA-1m",
 )
+CAPPUCCINO = f"{REFEDS}/profile/cappuccino"
 
 
 def _entity(model: type[Project | Ngi | Site | ServiceGroup], kind: EntityType) -> Any:
@@ -78,32 +81,63 @@ SECOND_FACTORS = frozenset({"otp", "mfa"})
 """RFC 8176 ``amr`` values of a sign-in that used a second factor."""
 
 _SIGN_IN_OF_GRANT = (
-    select(LoginSession.amr)
+    select(LoginSession.amr, LoginSession.identity_issuer)
     .join(TokenGrant, TokenGrant.login_session_id == LoginSession.id)
     .where(TokenGrant.id == bindparam("grant_id"))
 )
 
 
-def sign_in_methods(session: Session, grant_id: str | None) -> list[str]:
-    """The ``amr`` of the sign-in a grant came from; empty when it has none (client
-    credentials, token exchange) or the session is gone."""
+@dataclass(frozen=True)
+class SignIn:
+    """How the person signed in: the ``amr`` (RFC 8176) and the identity source (``local`` or
+    an upstream provider's issuer)."""
+
+    amr: tuple[str, ...] = ()
+    identity_issuer: str = LOCAL_ISSUER
+
+
+def sign_in_of(session: Session, grant_id: str | None) -> SignIn:
+    """The sign-in a grant came from; none (no methods, the local source) when it has none
+    (client credentials, token exchange) or the session is gone."""
     if grant_id is None:
-        return []
-    return list(session.scalar(_SIGN_IN_OF_GRANT, {"grant_id": grant_id}) or [])
+        return SignIn()
+    row = session.execute(_SIGN_IN_OF_GRANT, {"grant_id": grant_id}).one_or_none()
+    if row is None:
+        return SignIn()
+    return SignIn(tuple(row.amr or ()), row.identity_issuer)
 
 
-def assurance(settings: Settings, account: Account, amr: Iterable[str] = ()) -> list[str]:
-    """REFEDS RAF values every community identity gets, the LoA of the sign-in behind the token
-    (reference §A.10: ``LoA#Substantial`` with a second factor, else ``LoA#Low``), and what
-    upstream IdPs asserted."""
+def assurance(settings: Settings, account: Account, sign_in: SignIn = SignIn()) -> list[str]:
+    """The account's ``eduperson_assurance`` for a token from ``sign_in`` (reference §A.10):
+
+    * the REFEDS RAF values every community identity gets;
+    * ``IAP/low`` with a verified e-mail address; ``IAP/low`` and ``IAP/medium`` for a sign-in
+      through an upstream provider configured with ``"assurance": "substantial"``;
+    * ``{issuer}/LoA#Substantial`` for such a sign-in or one with a second factor, else
+      ``{issuer}/LoA#Low``;
+    * what upstream providers asserted at the account's last sign-in through them;
+    * ``profile/cappuccino`` when the values hold ``IAP/medium`` (with the unique identifier and
+      the one-month affiliation freshness that every identity has).
+    """
+    # Imported here: the upstream package signs people in through accounts and tokens, which
+    # compute claims with this module.
+    from fedcore.aai.service.upstream.config import provider_assurance
+
+    institutional = (
+        provider_assurance(settings=settings, issuer=sign_in.identity_issuer) == "substantial"
+    )
     values = list(ASSURANCE_BASE)
-    if account.email_verified:
+    if account.email_verified or institutional:
         values.append(f"{REFEDS}/IAP/low")
-    level = "Substantial" if SECOND_FACTORS & set(amr) else "Low"
-    values.append(f"{settings.effective_issuer}/LoA#{level}")
+    if institutional:
+        values.append(f"{REFEDS}/IAP/medium")
+    substantial = institutional or bool(SECOND_FACTORS & set(sign_in.amr))
+    values.append(f"{settings.effective_issuer}/LoA#{'Substantial' if substantial else 'Low'}")
     for value in account.assurance:
         if value not in values:
             values.append(value)
+    if f"{REFEDS}/IAP/medium" in values and CAPPUCCINO not in values:
+        values.append(CAPPUCCINO)
     return values
 
 
@@ -136,8 +170,7 @@ def _account_claims(
     if "eduperson_scoped_affiliation" in scopes:
         claims["eduperson_scoped_affiliation"] = list(account.affiliations)
     if "eduperson_assurance" in scopes:
-        amr = sign_in_methods(session, grant_id)
-        claims["eduperson_assurance"] = assurance(settings, account, amr)
+        claims["eduperson_assurance"] = assurance(settings, account, sign_in_of(session, grant_id))
     if "ssh_public_key" in scopes and account.ssh_public_keys:
         claims["ssh_public_key"] = list(account.ssh_public_keys)
     if "orcid" in scopes and account.orcid:
@@ -171,7 +204,7 @@ def subject_claims(
     grant_id: str | None = None,
 ) -> dict[str, Any] | None:
     """Claims about ``subject`` (an account or a service account) for these scopes; ``grant_id``
-    is the token's grant, whose sign-in decides the level of assurance.
+    is the token's grant, whose sign-in (methods and identity source) decides the assurance.
 
     None when the subject no longer exists or is suspended: its tokens stop working.
     """

@@ -2,7 +2,7 @@
 the sign-in of other providers and issues its own community identity).
 
 * :mod:`.config`: ``FEDCORE_UPSTREAM_PROVIDERS``, checked on first use (errors name the entry and
-  the field).
+  the field), with each provider's level of assurance.
 * :mod:`.discovery`: each provider's discovery document and JWKS, cached per issuer, and the HTTP
   clients that speak to providers.
 * :mod:`.flow`: the authorization code flow (:func:`begin_login`, :func:`complete_login`), the ID
@@ -16,6 +16,7 @@ from fedcore.aai.service.upstream.config import (
     UpstreamMisconfigured,
     configured_providers,
     get_provider,
+    provider_assurance,
     provider_names,
 )
 from fedcore.aai.service.upstream.discovery import (
@@ -64,6 +65,7 @@ __all__ = [
     "get_provider",
     "link_identity",
     "profile_claims",
+    "provider_assurance",
     "provider_names",
     "register_account",
     "sign_in_account",

@@ -1,12 +1,18 @@
 """Which upstream OpenID providers are configured: ``FEDCORE_UPSTREAM_PROVIDERS`` is a JSON list of
 :class:`ProviderConfig` (``name`` is the slug in URLs). It is checked when a request first needs
 it; a bad entry is refused with a message naming the entry and the field
-(:class:`UpstreamMisconfigured`)."""
+(:class:`UpstreamMisconfigured`).
+
+A provider's ``assurance`` is how well it verifies the people it signs in (reference §A.10):
+``low`` (the default: a social or unvetted provider) or ``substantial`` (an institutional
+identity provider: the person's home organisation vouches for them). A sign-in through it
+carries that level in the claims (:mod:`fedcore.aai.service.claims`)."""
 
 from __future__ import annotations
 
 import json
 from functools import lru_cache
+from typing import Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -47,6 +53,11 @@ class ProviderConfig(BaseModel):
     client_id: str = Field(min_length=1, max_length=500)
     client_secret: str = Field(min_length=1, max_length=1000)
     scope: str = "openid profile email"
+    assurance: Literal["low", "substantial"] = Field(
+        default="low",
+        description="how well the provider verifies people: low (social, unvetted) or "
+        "substantial (an institution vouches for them)",
+    )
 
     @field_validator("issuer")
     @classmethod
@@ -116,6 +127,16 @@ def get_provider(*, settings: Settings, name: str) -> ProviderConfig:
         if provider.name == name:
             return provider
     raise NotFound(f"no upstream identity provider is called {name!r}")
+
+
+def provider_assurance(*, settings: Settings, issuer: str) -> str:
+    """The configured assurance of the provider with this issuer; ``low`` for any other issuer
+    (the local source, a provider no longer configured) or when the setting is wrong."""
+    try:
+        providers = configured_providers(settings=settings)
+    except UpstreamMisconfigured:
+        return "low"
+    return next((p.assurance for p in providers if p.issuer == issuer), "low")
 
 
 def provider_names(*, settings: Settings) -> dict[str, str]:
