@@ -265,6 +265,11 @@ def test_a_manager_changes_the_id_card_and_a_new_aup_is_a_new_version(
         assert ">Changed</textarea>" in bad.text
         session.expire_all()
         assert vo.description == "Structural biology"
+    alone = manager_browser.post(
+        f"/aai/vos/{VO}", data={"homepage": "ftp://x", "csrf": csrf}, follow_redirects=False
+    )
+    assert alone.status_code == 422
+    assert ">Structural biology</textarea>" in alone.text
 
 
 def test_only_managers_and_operators_change_the_id_card(

@@ -46,7 +46,7 @@ def _render_vo(
     errors: Errors | None = None,
     status_code: int = 200,
 ) -> Response:
-    """The VO's page; ``values`` (with ``errors``) are the ID card form's as posted."""
+    """The VO's page; ``values`` (with ``errors``): the ID card form's fields as posted."""
     vo = _visible_vo(session, principal, name)
     tree = [
         {
@@ -71,7 +71,7 @@ def _render_vo(
         else [],
         editable=vo.status != VoStatus.DELETED
         and groups.is_admin(session, principal, vos.root_group(session, vo)),
-        values=values or card,
+        values=card | (values or {}),
         errors=errors or {},
     )
 
