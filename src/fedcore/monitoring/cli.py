@@ -12,9 +12,12 @@ from fedcore.core.cli import fail
 from fedcore.monitoring.replay import replay as replay_case
 from fedcore.monitoring.states import InputError
 
-app = typer.Typer(
-    help="Monitoring: status timelines and availability/reliability.", no_args_is_help=True
-)
+app = typer.Typer(no_args_is_help=True)
+
+
+@app.callback()
+def monitoring() -> None:
+    """Monitoring: status timelines and availability/reliability (A/R)."""
 
 
 @app.command("replay")
