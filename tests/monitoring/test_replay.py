@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from fedcore.monitoring.cli import app
 from fedcore.monitoring.pipeline import compute_day
 from fedcore.monitoring.replay import load_case, read_case, render
+from fedcore.monitoring.timelines import durations
 
 CASE = "conformance/argo/e2e-2022-01-14.json"
 TIMELINES = (
@@ -119,3 +120,27 @@ def test_a_result_in_an_unknown_state_is_named(tmp_path: Path, case_path: Path) 
         "error: metric result Hostname_X/Service_X/Metric_X at 2022-01-14T00:00:00Z: status: "
         "unknown state 'BROKEN' (states: OK, WARNING, UNKNOWN, MISSING, CRITICAL, DOWNTIME)\n"
     )
+
+
+def test_seconds_per_state_match_argos_duration_tables(case_path: Path) -> None:
+    case = read_case(case_path)
+    data, _ = load_case(case)
+    result = compute_day(data)
+    levels = {
+        "endpoints": (result.endpoints, ("group", "service", "hostname")),
+        "services": (result.services, ("group", "service")),
+        "groups": (result.groups, ("group",)),
+    }
+    for level, (lines, keys) in levels.items():
+        ours = {
+            tuple(getattr(line, k) for k in keys): (
+                len(line.timeline) - 1,
+                durations(line.timeline),
+            )
+            for line in lines
+        }
+        theirs = {
+            tuple(row[k] for k in keys): (row["flipflops"], row["seconds"])
+            for row in case["expected"]["durations"][level]
+        }
+        assert ours == theirs, level
