@@ -117,7 +117,7 @@ def example(shared_dir: Path) -> dict[str, Any]:
 
 
 def compute(case: dict[str, Any]) -> DayResult:
-    return compute_day(load_case(case)[0])
+    return compute_day(load_case(case))
 
 
 def points(line: StatusTimeline) -> list[tuple[str, str]]:
@@ -167,8 +167,8 @@ def test_worked_example_timelines(example: dict[str, Any]) -> None:
 
 
 def test_worked_example_ar(example: dict[str, Any]) -> None:
-    data, topology = load_case(example)
-    ar = render(compute_day(data), topology)["ar"]
+    data = load_case(example)
+    ar = render(compute_day(data), data.topology)["ar"]
     numbers = ("availability", "reliability", "up", "unknown", "down")
     by_host = {row["hostname"]: [row[n] for n in numbers] for row in ar["endpoints"]}
     assert by_host == {
@@ -287,15 +287,15 @@ def test_a_group_exclusion_counts_as_unknown_in_ar_only(example: dict[str, Any])
             "exclude": ["SITE-A"],
         }
     ]
-    data, topology = load_case(case)
+    data = load_case(case)
     day = compute_day(data)
     assert points(one(day.groups, group="SITE-A"))[1] == ("07:00", "WARNING")
-    (group,) = render(day, topology)["ar"]["groups"]
+    (group,) = render(day, data.topology)["ar"]["groups"]
     assert (group["up"], group["unknown"], group["availability"]) == (0.33333, 0.58333, 80)
 
 
 def test_new_metrics_without_results_start_unknown(example: dict[str, Any]) -> None:
-    data, _ = load_case(example)
+    data = load_case(example)
     data = replace(data, previous_day=[], results=[], new_metrics=frozenset({("SE", "se.Get")}))
     day = compute_day(data)
     assert points(one(day.metrics, metric="se.Get")) == [("00:00", "UNKNOWN")]

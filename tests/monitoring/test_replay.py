@@ -55,10 +55,10 @@ def test_replay_command_reproduces_every_expected_value(case_path: Path) -> None
 
 def test_engine_reproduces_every_expected_value_in_a_stable_order(case_path: Path) -> None:
     case = read_case(case_path)
-    data, topology = load_case(case)
-    first = render(compute_day(data), topology)
+    data = load_case(case)
+    first = render(compute_day(data), data.topology)
     assert_matches(first, case["expected"])
-    assert render(compute_day(data), topology) == first
+    assert render(compute_day(data), data.topology) == first
     assert [m["metric"] for m in first["metric_timelines"][5:10]] == [
         "Metric_A",
         "Metric_B",
@@ -69,7 +69,7 @@ def test_engine_reproduces_every_expected_value_in_a_stable_order(case_path: Pat
 
 
 def test_counts_and_the_threshold_flag(case_path: Path) -> None:
-    data, _ = load_case(read_case(case_path))
+    data = load_case(read_case(case_path))
     result = compute_day(data)
     assert [len(result.metrics), len(result.endpoints), len(result.services)] == [58, 19, 10]
     assert [len(result.functions), len(result.groups)] == [9, 7]
@@ -124,7 +124,7 @@ def test_a_result_in_an_unknown_state_is_named(tmp_path: Path, case_path: Path) 
 
 def test_seconds_per_state_match_argos_duration_tables(case_path: Path) -> None:
     case = read_case(case_path)
-    data, _ = load_case(case)
+    data = load_case(case)
     result = compute_day(data)
     levels = {
         "endpoints": (result.endpoints, ("group", "service", "hostname")),

@@ -134,6 +134,9 @@ class _Day:
         self.and_table = (
             self.ops.operation("AND", "thresholds") if data.thresholds is not None else None
         )
+        self.downtimes: dict[tuple[str, str], list[Downtime]] = {}
+        for downtime in data.downtimes:
+            self.downtimes.setdefault((downtime.hostname, downtime.service), []).append(downtime)
 
     def kept(self, results: Sequence[MetricResult], lo: int | None, hi: int) -> list[MetricResult]:
         drops = self.data.recomputations.drops
@@ -147,11 +150,13 @@ class _Day:
 
     def status(self, group: str, result: MetricResult) -> tuple[str, bool]:
         """The result's status after thresholds, and whether a rule decided it."""
-        where = (
-            f"metric result {result.hostname}/{result.service}/{result.metric} at "
-            f"{format_timestamp(result.timestamp)}: status"
-        )
-        status = self.ops.check_state(result.status, where)
+        status = result.status
+        if status not in self.ops.states:
+            self.ops.check_state(
+                status,
+                f"metric result {result.hostname}/{result.service}/{result.metric} at "
+                f"{format_timestamp(result.timestamp)}: status",
+            )
         if self.data.thresholds is None or self.and_table is None:
             return status, False
         decided = self.data.thresholds.evaluate(
@@ -257,11 +262,10 @@ def _aggregate(
 
 def _with_downtimes(day: _Day, line: StatusTimeline) -> StatusTimeline:
     timeline = line.timeline
-    for downtime in day.data.downtimes:
-        if (downtime.hostname, downtime.service) == (line.hostname, line.service):
-            timeline = overlay(
-                timeline, downtime.start, downtime.end + DOWNTIME_END_MINUTE, day.ops.down
-            )
+    for downtime in day.downtimes.get((line.hostname or "", line.service or ""), ()):
+        timeline = overlay(
+            timeline, downtime.start, downtime.end + DOWNTIME_END_MINUTE, day.ops.down
+        )
     return _replace(line, timeline)
 
 

@@ -66,8 +66,8 @@ def load_result(raw: Mapping[str, Any], where: str) -> MetricResult:
     )
 
 
-def load_case(case: Mapping[str, Any]) -> tuple[DayInput, Topology]:
-    """The day's inputs of a case, and its topology (for the A/R rows' supergroups)."""
+def load_case(case: Mapping[str, Any]) -> DayInput:
+    """The day's inputs of a case."""
     raw_day = text(case, "date", "case")
     try:
         day = date.fromisoformat(raw_day)
@@ -86,7 +86,7 @@ def load_case(case: Mapping[str, Any]) -> tuple[DayInput, Topology]:
         weights=load_weights(case.get("weights") or []),
     )
     metric_data = field(case, "metric_data", "case")
-    data = DayInput(
+    return DayInput(
         day=day,
         operations=operations,
         aggregation=load_aggregation_profile(
@@ -112,7 +112,6 @@ def load_case(case: Mapping[str, Any]) -> tuple[DayInput, Topology]:
             else None
         ),
     )
-    return data, topology
 
 
 def read_case(path: Path) -> Any:
@@ -189,5 +188,5 @@ def replay(path: Path) -> dict[str, Any]:
     case = read_case(path)
     if not isinstance(case, Mapping):
         raise InputError(f"{path}: expected a JSON object")
-    data, topology = load_case(case)
-    return render(compute_day(data), topology)
+    data = load_case(case)
+    return render(compute_day(data), data.topology)
