@@ -28,7 +28,7 @@ recomputation count as unknown (its status timeline is unchanged).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from fedcore.monitoring.ar import DailyAR, daily_ar
@@ -174,7 +174,7 @@ class _Day:
         timeline = line.timeline
         for change in self.data.recomputations.changes_for(level, element):
             timeline = overlay(timeline, change.period.start, change.period.end, change.state)
-        return _replace(line, timeline)
+        return replace(line, timeline=timeline)
 
     def ar(self, timeline: Timeline) -> DailyAR:
         return daily_ar(
@@ -182,18 +182,6 @@ class _Day:
             unknown_states=(self.ops.unknown, self.ops.missing),
             down_states=(self.ops.down,),
         )
-
-
-def _replace(line: StatusTimeline, timeline: Timeline) -> StatusTimeline:
-    return StatusTimeline(
-        line.group,
-        line.function,
-        line.service,
-        line.hostname,
-        line.metric,
-        timeline,
-        line.has_threshold,
-    )
 
 
 def _metric_timelines(day: _Day) -> list[StatusTimeline]:
@@ -266,7 +254,7 @@ def _with_downtimes(day: _Day, line: StatusTimeline) -> StatusTimeline:
         timeline = overlay(
             timeline, downtime.start, downtime.end + DOWNTIME_END_MINUTE, day.ops.down
         )
-    return _replace(line, timeline)
+    return replace(line, timeline=timeline)
 
 
 def _for_ar(day: _Day, line: StatusTimeline) -> Timeline:
