@@ -233,14 +233,14 @@ def test_entitlements_in_token_by_create_and_update(database: Engine) -> None:
                 session=session, token=answer.json()["access_token"], typ=tokens.ACCESS_TOKEN_TYPE
             )
 
-    http = TestClient(create_app(get_settings()))  # no lifespan: no background jobs
-    assert token_claims(http)["eduperson_entitlement"] == [urn]
-    renamed = last_json(run("client", "update", cid, "--name", "Keystone 2").stdout)
-    assert (renamed["name"], renamed["entitlements_in_token"]) == ("Keystone 2", True)
-    switched_off = run("client", "update", cid, "--no-entitlements-in-token")
-    assert switched_off.exit_code == 0, switched_off.stderr
-    assert last_json(switched_off.stdout)["entitlements_in_token"] is False
-    assert "eduperson_entitlement" not in token_claims(http)
+    with TestClient(create_app(get_settings())) as http:
+        assert token_claims(http)["eduperson_entitlement"] == [urn]
+        renamed = last_json(run("client", "update", cid, "--name", "Keystone 2").stdout)
+        assert (renamed["name"], renamed["entitlements_in_token"]) == ("Keystone 2", True)
+        switched_off = run("client", "update", cid, "--no-entitlements-in-token")
+        assert switched_off.exit_code == 0, switched_off.stderr
+        assert last_json(switched_off.stdout)["entitlements_in_token"] is False
+        assert "eduperson_entitlement" not in token_claims(http)
 
     bad = run("client", "update", cid, "--scope", "openid admin")
     assert bad.exit_code == 2

@@ -94,7 +94,9 @@ async def token(request: Request) -> Response:
     """The token endpoint. Like introspection it is a plain route, not a FastAPI one: clients
     authenticate themselves (no bearer token), and the whole answer is made in one worker
     thread. Client credentials only read (usually nothing: clients and the signing key are
-    cached), so they never queue for the write lock."""
+    cached), so they do not queue for the write lock, except while the signing key is not in
+    memory: reading it may create the first one (on SQLite a read transaction cannot become a
+    write transaction once another writer has committed)."""
     if (refused := _refuse_if_limited(request, "token")) is not None:
         return refused
     protocol = await protocol_request(request)
@@ -104,7 +106,8 @@ async def token(request: Request) -> Response:
             status_code=400,
             headers=NO_STORE,
         )
-    write = True if protocol.payload.grant_type not in READ_ONLY_GRANTS else None
+    read_only = protocol.payload.grant_type in READ_ONLY_GRANTS and keys.signer_cached()
+    write = None if read_only else True
     result = await run_in_threadpool(_answer, request, protocol, endpoint=None, write=write)
     return _limited(request, "token", result)
 
@@ -148,28 +151,39 @@ def _bearer_error(status: int, error: str, description: str) -> JSONResponse:
     )
 
 
-@router.get("/oidc/userinfo", tags=["OpenID provider"])
-@router.post("/oidc/userinfo", tags=["OpenID provider"])
-def userinfo(request: Request, session: DbSession, protocol: Protocol) -> Response:
-    """OpenID Connect UserInfo: the current claims of the token's subject, per granted scope."""
-    settings = get_settings_dep(request)
+async def userinfo(request: Request) -> Response:
+    """OpenID Connect UserInfo: the current claims of the token's subject, per granted scope.
+    A plain route like :func:`token`: the bearer token is the only credential (verified once,
+    not also as the caller of an API call), and the answer is made in one worker thread."""
     scheme, _, raw = request.headers.get("authorization", "").partition(" ")
-    raw = raw.strip() if scheme.lower() == "bearer" else protocol.form.get("access_token", "")
+    raw = raw.strip() if scheme.lower() == "bearer" else ""
+    if not raw and request.method == "POST":
+        value = (await request.form()).get("access_token", "")
+        raw = value.strip() if isinstance(value, str) else ""
     if not raw:
         return _bearer_error(401, "invalid_request", "a bearer access token is required")
-    try:
-        info = tokens.verify_access_token(session=session, settings=settings, token=raw)
-    except tokens.TokenRefused as exc:
-        return _bearer_error(401, "invalid_token", str(exc))
-    if "openid" not in info.scopes:
-        return _bearer_error(403, "insufficient_scope", "the token was not granted openid")
-    current: dict[str, Any] | None = claims.subject_claims(
-        session=session,
-        settings=settings,
-        subject=info.subject,
-        scopes=info.scopes,
-        grant_id=info.grant_id,
-    )
+    return await run_in_threadpool(_userinfo, request, raw)
+
+
+def _userinfo(request: Request, raw: str) -> Response:
+    settings = get_settings_dep(request)
+    with request_transaction(request, write=None) as session:
+        try:
+            info = tokens.verify_access_token(session=session, settings=settings, token=raw)
+        except tokens.TokenRefused as exc:
+            return _bearer_error(401, "invalid_token", str(exc))
+        if "openid" not in info.scopes:
+            return _bearer_error(403, "insufficient_scope", "the token was not granted openid")
+        current: dict[str, Any] | None = claims.subject_claims(
+            session=session,
+            settings=settings,
+            subject=info.subject,
+            scopes=info.scopes,
+            grant_id=info.grant_id,
+        )
     if current is None:
         return _bearer_error(401, "invalid_token", "the subject is suspended or gone")
     return JSONResponse(current, headers=NO_STORE)
+
+
+router.add_route("/oidc/userinfo", userinfo, methods=["GET", "POST"], include_in_schema=False)

@@ -129,6 +129,13 @@ def signer(*, session: Session, settings: Settings) -> Signer:
     return current
 
 
+def signer_cached() -> bool:
+    """Whether :func:`signer` answers from this process's memory (and so writes nothing: only
+    the first key, made on first use, is written)."""
+    cached = _signer
+    return cached is not None and cached[0] > time.monotonic()
+
+
 def forget_cached() -> None:
     """Drop what this process remembers about keys (after a rotation, and between tests)."""
     global _signer
