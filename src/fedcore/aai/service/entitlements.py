@@ -16,20 +16,23 @@ from fedcore.aai.service import memberships
 from fedcore.core.config import Settings
 
 
+def _role_prefix(settings: Settings, path: str) -> str:
+    """Everything before the role: ``<namespace>:group:<vo>[:<sub>...]:role=``."""
+    return f"{settings.entitlement_namespace}:group:{path.replace('/', ':')}:role="
+
+
 def group_entitlement(settings: Settings, path: str, role: str) -> str:
-    groups = ":".join(path.split("/"))
-    return (
-        f"{settings.entitlement_namespace}:group:{groups}:role={role}"
-        f"#{settings.entitlement_authority}"
-    )
+    return f"{_role_prefix(settings, path)}{role}#{settings.entitlement_authority}"
 
 
 def group_entitlements(
     *, session: Session, settings: Settings, subject: str, now: datetime | None = None
 ) -> list[str]:
-    """The subject's group entitlements at ``now`` (default: now), by group path."""
-    return [
-        group_entitlement(settings, path, role)
-        for path, roles in memberships.roles_in_force(session, subject, now)
-        for role in roles
-    ]
+    """The subject's group entitlements at ``now`` (default: now), by group path (userinfo
+    builds them on every request: each group's part of the value is made once)."""
+    authority = "#" + settings.entitlement_authority
+    values: list[str] = []
+    for path, roles in memberships.roles_in_force(session, subject, now):
+        prefix = _role_prefix(settings, path)
+        values.extend(prefix + role + authority for role in roles)
+    return values
