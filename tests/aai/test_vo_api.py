@@ -287,6 +287,24 @@ def test_groups_members_and_invitations(
     assert removed.json()["status"] == "removed"
     assert client.get(cloud, headers=as_admin).json()["items"][0]["status"] == "removed"
     problem(client.delete(f"{members}/{bob.voperson_id}", headers=as_admin), 404)
+    events = f"{API}/groups/{VO}/events"
+    problem(client.get(events, headers=as_bob), 403)
+    problem(client.get(events, params={"limit": 0}, headers=as_admin), 422, "limit")
+    log = client.get(events, params={"subject": alice.voperson_id}, headers=as_admin).json()
+    assert [(e["action"], e["actor"], e["reason"]) for e in log["items"]] == [
+        ("added", admin.voperson_id, ""),
+        ("suspended", admin.voperson_id, "audit"),
+        ("resumed", admin.voperson_id, ""),
+        ("expiry_shortened", admin.voperson_id, ""),
+        ("removed", admin.voperson_id, "left"),
+    ]
+    assert log["items"][3]["details"]["to"] == soon
+    assert all(ISO_Z.match(e["at"]) for e in log["items"])
+    first = client.get(events, params={"limit": 2}, headers=as_admin).json()
+    rest = client.get(events, params={"cursor": first["next_cursor"]}, headers=as_admin).json()
+    assert len(first["items"]) == 2
+    assert rest["next_cursor"] is None
+    assert [e["subject"] for e in first["items"] + rest["items"]].count(alice.voperson_id) == 5
 
     problem(client.delete(f"{API}/groups/{VO}/admins/{admin.voperson_id}", headers=as_bob), 403)
     left = client.delete(f"{API}/groups/{VO}/admins/{admin.voperson_id}", headers=as_operator)

@@ -281,8 +281,7 @@ def test_suspension_and_expiry_cascade_down_and_removal_takes_the_subtree(
         "added",
         "suspended",
         "resumed",
-        "extended",
-        "roles_changed",
+        "expiry_shortened",
         "removed",
         "removed",
     ]

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
@@ -41,3 +41,14 @@ def paginate(
     more = len(rows) > limit
     rows = rows[:limit]
     return Page(items=rows, next_cursor=rows[-1].id if more and rows else None)
+
+
+class Paging(BaseModel):
+    """``cursor`` and ``limit`` of a list; filter schemas are combined with it as query models."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    cursor: int | None = Field(
+        default=None, ge=0, description="the next_cursor of the previous page; none: first page"
+    )
+    limit: int = Field(default=100, ge=1, le=MAX_LIMIT, description="items per page")

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
 
 from fedcore.aai.api.schemas import (
     AdminCreate,
+    EventQuery,
     GroupDetailRead,
     MemberCreate,
     MemberRead,
@@ -15,8 +18,9 @@ from fedcore.aai.api.schemas import (
     SubgroupCreate,
 )
 from fedcore.aai.models import Group, Membership
+from fedcore.aai.schemas_vo import MembershipEventRead
 from fedcore.aai.service import groups, memberships
-from fedcore.core.api import created, whole
+from fedcore.core.api import created, page_read, whole
 from fedcore.core.deps import CurrentPrincipal, DbSession
 from fedcore.core.pagination import PageRead
 
@@ -216,6 +220,30 @@ def group_read(session: DbSession, group: Group) -> GroupDetailRead:
         admins=groups.admin_subjects(session, group),
         subgroups=[g.path for g in below if g.parent_id == group.id],
     )
+
+
+@router.get(
+    "/groups/{path:path}/events",
+    summary="The group's audit log, oldest first: every change of its members, roles and admins "
+    "with actor, time and reason (its admins)",
+    response_model=PageRead[MembershipEventRead],
+)
+def list_events(
+    session: DbSession,
+    actor: CurrentPrincipal,
+    path: str,
+    query: Annotated[EventQuery, Query()],
+) -> PageRead[MembershipEventRead]:
+    group = groups.get_group(session=session, path=path)
+    page = groups.page_events(
+        session=session,
+        actor=actor,
+        group=group,
+        subject=query.subject,
+        cursor=query.cursor,
+        limit=query.limit,
+    )
+    return page_read(page, MembershipEventRead.model_validate)
 
 
 @router.get(

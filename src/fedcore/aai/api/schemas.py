@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from fedcore.aai.enums import ApplicationStatus, VoStatus
 from fedcore.aai.schemas import UTCTime
 from fedcore.aai.schemas_vo import GroupRead
+from fedcore.core.pagination import Paging
 
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
 Description = Annotated[str, StringConstraints(max_length=2000)]
@@ -125,6 +126,10 @@ class ApplicationCreate(_In):
     accept_aup: bool = Field(
         default=False, description="accept the current version of the VO's acceptable-use policy"
     )
+
+
+class EventQuery(Paging):
+    subject: str | None = Field(default=None, description="only this subject's events")
 
 
 class ApplicationQuery(_In):

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from fedcore.aai.models import Account, Client, Group, GroupAdmin, GroupRole, MembershipEvent, Vo
 from fedcore.aai.schemas_vo import Segment
 from fedcore.core.errors import Conflict, Forbidden, NotAuthenticated, NotFound, ValidationFailed
+from fedcore.core.pagination import Page, paginate
 from fedcore.core.security import Principal
 
 DEFAULT_ROLE = "member"
@@ -139,6 +140,23 @@ def record_event(
     )
     session.add(event)
     return event
+
+
+def page_events(
+    *,
+    session: Session,
+    actor: Principal,
+    group: Group,
+    subject: str | None = None,
+    cursor: int | None = None,
+    limit: int = 100,
+) -> Page[MembershipEvent]:
+    """The group's audit log, oldest first (its admins); only ``subject``'s events if given."""
+    require_admin(session, actor, group, "read the audit log")
+    stmt = select(MembershipEvent).where(MembershipEvent.group_id == group.id)
+    if subject is not None:
+        stmt = stmt.where(MembershipEvent.subject == subject)
+    return paginate(session, stmt, MembershipEvent.id, cursor=cursor, limit=limit)
 
 
 def make_group(

@@ -412,9 +412,12 @@ def set_roles(
     roles: Sequence[str],
     reason: str = "",
 ) -> Membership:
+    """New roles for a membership; the same roles again change (and record) nothing."""
     membership = _change(session, actor, group, subject, "change roles", reason)
     wanted = _check_roles(session, group, roles)
     before = list(membership.roles)
+    if wanted == before:
+        return membership
     membership.roles = wanted
     return _record(
         session, actor, group, membership, "roles_changed", reason, {"from": before, "to": wanted}
@@ -452,7 +455,8 @@ def extend_member(
     reason: str = "",
 ) -> Membership:
     """A new direct expiry (None: none, below the root); an expired membership is active again.
-    A VO root membership runs at most 365 days from now."""
+    A VO root membership runs at most 365 days from now. Recorded as ``extended``, or
+    ``expiry_shortened`` when the new expiry comes earlier."""
     membership = _change(session, actor, group, subject, "extend memberships", reason)
     now = utcnow()
     start = max(membership.valid_from, now)
@@ -462,12 +466,13 @@ def extend_member(
     membership.reminded_at = None
     if membership.status == MembershipStatus.EXPIRED:
         membership.status = MembershipStatus.ACTIVE
+    shortened = expiry is not None and (before is None or expiry < before)
     return _record(
         session,
         actor,
         group,
         membership,
-        "extended",
+        "expiry_shortened" if shortened else "extended",
         reason,
         {
             "from": isoformat_z(before) if before else None,

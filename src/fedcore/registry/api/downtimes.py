@@ -8,9 +8,8 @@ from fastapi import APIRouter, Query, Request, Response
 
 from fedcore.core.api import created, page_read
 from fedcore.core.deps import CurrentPrincipal, DbSession
-from fedcore.core.pagination import PageRead
+from fedcore.core.pagination import PageRead, Paging
 from fedcore.registry import service as registry
-from fedcore.registry.api.common import Paging
 from fedcore.registry.schemas import DowntimeCreate, DowntimeFilter, DowntimeRead, DowntimeUpdate
 
 router = APIRouter()

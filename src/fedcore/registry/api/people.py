@@ -10,9 +10,8 @@ from sqlalchemy.orm import Session
 
 from fedcore.core.api import created, page_read, whole
 from fedcore.core.deps import CurrentPrincipal, DbSession
-from fedcore.core.pagination import PageRead
+from fedcore.core.pagination import PageRead, Paging
 from fedcore.registry import service as registry
-from fedcore.registry.api.common import Paging
 from fedcore.registry.models import Role
 from fedcore.registry.schemas import (
     ApiCredentialCreate,

@@ -8,9 +8,9 @@ from fastapi import APIRouter, Query, Request, Response
 
 from fedcore.core.api import created, page_read, whole
 from fedcore.core.deps import CurrentPrincipal, DbSession
-from fedcore.core.pagination import PageRead
+from fedcore.core.pagination import PageRead, Paging
 from fedcore.registry import service as registry
-from fedcore.registry.api.common import NameQuery, Paging
+from fedcore.registry.api.common import NameQuery
 from fedcore.registry.schemas import (
     EndpointCreate,
     EndpointRead,
