@@ -39,11 +39,15 @@ Protocol endpoints (relative to ``FEDCORE_ISSUER``, see ``aai/oidc``): discovery
 (authorization_code + PKCE, refresh_token, device_code, client_credentials, token-exchange),
 ``/oidc/device`` (RFC 8628), ``/oidc/userinfo``, ``/oidc/introspect`` (RFC 7662, confidential
 clients), ``/oidc/revoke`` (RFC 7009), ``/oidc/logout`` (RP-initiated). Pages: ``/aai/signup``,
-``/aai/login``, ``/aai/account``, ``/aai/device``, ``/aai/clients``, and
-``/aai/upstream/<name>/...`` (sign-in through an upstream provider, first login, linking).
+``/aai/login``, ``/aai/account``, ``/aai/device``, ``/aai/clients``,
+``/aai/upstream/<name>/...`` (sign-in through an upstream provider, first login, linking), and
+the communities' ``/aai/vos``, ``/aai/groups/<path>`` (administration, joining, applications)
+and ``/aai/invitations/<token>``; their REST API is ``/api/aai`` (``aai/api``), described in
+``docs/aai-communities.md``.
 
 Layers: ``oidc/`` holds protocol code on Authlib (server, grants, endpoints; no web framework);
 ``service/`` the business rules and storage (claims per scope included); ``http`` adapts
 Starlette requests and responses to the protocol code; ``endpoints`` the protocol routes;
-``views`` the pages; ``cli`` ``fedcore aai ...``.
+``views`` the pages; ``api`` the communities' REST API; ``cli`` ``fedcore aai ...``; ``jobs``
+the background jobs (membership reminders and expiry, housekeeping).
 """
