@@ -65,6 +65,7 @@ def engine(database_url: str) -> Iterator[Engine]:
     engine = make_engine(database_url)
     import fedcore.aai.models
     import fedcore.core.models
+    import fedcore.monitoring.models
     import fedcore.registry.models  # noqa: F401
 
     Base.metadata.drop_all(engine)

@@ -241,12 +241,13 @@ def _mount_subsystems() -> None:
     from fedcore.aai.jobs import JOBS as AAI_JOBS
     from fedcore.core.jobs import register_jobs
     from fedcore.monitoring.cli import app as monitoring_app
+    from fedcore.monitoring.jobs import JOBS as MONITORING_JOBS
     from fedcore.registry.cli import app as registry_app
 
     app.add_typer(registry_app, name="registry")
     app.add_typer(aai_app, name="aai")
     app.add_typer(monitoring_app, name="monitoring")
-    register_jobs(*AAI_JOBS)
+    register_jobs(*AAI_JOBS, *MONITORING_JOBS)
 
 
 def main() -> None:

@@ -180,6 +180,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from fedcore.aai import views as aai_views
     from fedcore.aai.jobs import JOBS as AAI_JOBS
     from fedcore.aai.service.principals import access_token_verifier
+    from fedcore.monitoring import api as monitoring_api
+    from fedcore.monitoring.jobs import JOBS as MONITORING_JOBS
     from fedcore.registry import api as registry_api
     from fedcore.registry import views as registry_views
     from fedcore.registry.compat import gocdbpi, gocdbpi_write
@@ -224,10 +226,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(aai_views.rp_router, include_in_schema=False)
     app.include_router(registry_api.router, prefix="/api/registry", tags=["registry"])
     app.include_router(aai_api.router, prefix="/api/aai", tags=["aai"])
+    app.include_router(monitoring_api.router, prefix="/api/monitoring", tags=["monitoring"])
+    app.include_router(monitoring_api.ams_router, tags=["monitoring"])
     app.include_router(registry_views.router, prefix="/registry", include_in_schema=False)
     app.include_router(aai_views.router, prefix="/aai", include_in_schema=False)
     register_verifier(access_token_verifier)
-    register_jobs(*AAI_JOBS)
+    register_jobs(*AAI_JOBS, *MONITORING_JOBS)
     app.include_router(gocdbpi.router, prefix="/gocdbpi", tags=["GOCDB PI"])
     app.include_router(gocdbpi_write.router, prefix="/gocdbpi", tags=["GOCDB PI"])
     return app

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from fedcore.core.cli import fail
+from fedcore.core.cli import cli_session, fail
+from fedcore.core.config import get_settings
+from fedcore.core.db import isoformat_z
+from fedcore.core.security import principal_for
+from fedcore.monitoring import service
 from fedcore.monitoring.replay import replay as replay_case
 from fedcore.monitoring.states import InputError
 
@@ -36,3 +41,41 @@ def replay(
     except InputError as exc:
         fail(str(exc))
     typer.echo(json.dumps(result))
+
+
+def _day(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"expected YYYY-MM-DD, got {value!r}") from None
+
+
+@app.command("compute")
+def compute(
+    report: Annotated[str, typer.Argument(help="the report's name")],
+    day: Annotated[
+        str,
+        typer.Option("--date", metavar="YYYY-MM-DD", help="the UTC day to compute"),
+    ],
+) -> None:
+    """Compute one report's day from the stored results, the registry and the profiles, and
+    store its timelines and daily A/R in place of the day's earlier ones (as the configured
+    operator). Today is computed up to now. Prints what was computed as one JSON object."""
+    settings = get_settings()
+    if not settings.admin_subject:
+        fail("FEDCORE_ADMIN_SUBJECT is not set: computations run as the configured operator")
+    operator = principal_for(settings.admin_subject, settings.admin_subject)
+    with cli_session(settings) as session:
+        computed = service.compute_report_day(
+            session=session, actor=operator, report=report, day=_day(day)
+        )
+        up_to: datetime = computed.up_to
+        summary = {
+            "report": report,
+            "date": computed.day.isoformat(),
+            "up_to": isoformat_z(up_to),
+            "complete": computed.complete,
+            "results": computed.results,
+            "profiles": computed.profiles,
+        }
+    typer.echo(json.dumps(summary))

@@ -27,7 +27,7 @@ recomputation count as unknown (its status timeline is unchanged).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 
@@ -99,6 +99,8 @@ class EntityAR:
     service: str | None
     hostname: str | None
     ar: DailyAR
+    seconds: Mapping[str, int] = field(default_factory=dict)
+    """The seconds the A/R was computed from, per state."""
 
 
 @dataclass
@@ -176,12 +178,16 @@ class _Day:
             timeline = overlay(timeline, change.period.start, change.period.end, change.state)
         return replace(line, timeline=timeline)
 
-    def ar(self, timeline: Timeline) -> DailyAR:
-        return daily_ar(
-            durations(timeline),
+    def ar(
+        self, group: str, service: str | None, hostname: str | None, timeline: Timeline
+    ) -> EntityAR:
+        seconds = durations(timeline)
+        ar = daily_ar(
+            seconds,
             unknown_states=(self.ops.unknown, self.ops.missing),
             down_states=(self.ops.down,),
         )
+        return EntityAR(group, service, hostname, ar, seconds)
 
 
 def _metric_timelines(day: _Day) -> list[StatusTimeline]:
@@ -310,9 +316,7 @@ def compute_day(data: DayInput) -> DayResult:
         services=services,
         functions=functions,
         groups=groups,
-        endpoint_ar=[
-            EntityAR(e.group, e.service, e.hostname, day.ar(e.timeline)) for e in endpoints
-        ],
-        service_ar=[EntityAR(s.group, s.service, None, day.ar(s.timeline)) for s in services],
-        group_ar=[EntityAR(g.group, None, None, day.ar(_for_ar(day, g))) for g in groups],
+        endpoint_ar=[day.ar(e.group, e.service, e.hostname, e.timeline) for e in endpoints],
+        service_ar=[day.ar(s.group, s.service, None, s.timeline) for s in services],
+        group_ar=[day.ar(g.group, None, None, _for_ar(day, g)) for g in groups],
     )

@@ -1,0 +1,87 @@
+"""Metric results in: ``POST /api/monitoring/metric-data`` (a JSON array of ARGO
+``MetricData`` records) and the AMS-compatible ``POST /v1/projects/{project}/topics/{topic}
+:publish`` that ARGO's publishers (ams-publisher) send to, each message's ``data`` the base64
+of one Avro ``metric_data`` record.
+
+Both need a caller who may publish (operators, or the entitlement
+``urn:fedcore:monitoring:metric-publisher``); AMS clients authenticate with their key in the
+``key`` query parameter or the ``x-api-key`` header, which here is a fedcore API or access
+token. Good records are stored (once), bad ones refused with index and field; the answer is
+sent after the commit.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Header, Query
+
+from fedcore.core.api import FieldError
+from fedcore.core.deps import AppSettings, CurrentPrincipal, DbSession
+from fedcore.core.security import Principal, authenticate
+from fedcore.monitoring import service
+from fedcore.monitoring.schemas import (
+    AmsAnswer,
+    AmsPublish,
+    MetricDataAnswer,
+    RefusedRecord,
+    StoredRecord,
+)
+from fedcore.monitoring.service.results import Ingested
+
+router = APIRouter()
+ams_router = APIRouter()
+
+
+def _refused(answer: Ingested) -> list[RefusedRecord]:
+    return [
+        RefusedRecord(
+            index=index,
+            errors=[FieldError(field=field, message=message) for field, message in errors],
+        )
+        for index, errors in answer.refused
+    ]
+
+
+@router.post(
+    "/metric-data",
+    summary="Store a batch of metric results (publishers)",
+    response_model=MetricDataAnswer,
+)
+def post_metric_data(
+    session: DbSession,
+    actor: CurrentPrincipal,
+    records: Annotated[
+        list[Any], Body(description="ARGO MetricData records: timestamp, service, hostname, ...")
+    ],
+) -> MetricDataAnswer:
+    answer = service.store_metric_data(session=session, actor=actor, records=records)
+    return MetricDataAnswer(
+        stored=[StoredRecord(index=i, id=row, new=new) for i, row, new in answer.stored],
+        refused=_refused(answer),
+    )
+
+
+@ams_router.post(
+    "/v1/projects/{project}/topics/{topic}:publish",
+    summary="AMS publish: Avro metric_data records (publishers)",
+    response_model=AmsAnswer,
+)
+def ams_publish(
+    session: DbSession,
+    settings: AppSettings,
+    actor: CurrentPrincipal,
+    project: str,
+    topic: str,
+    body: AmsPublish,
+    key: Annotated[str | None, Query(description="the publisher's token (AMS key)")] = None,
+    x_api_key: Annotated[str | None, Header()] = None,
+) -> AmsAnswer:
+    caller: Principal = actor
+    token = key or x_api_key
+    if not caller.is_authenticated and token:
+        caller = authenticate(session, token, settings)
+    answer = service.publish_messages(
+        session=session, actor=caller, messages=[m.data for m in body.messages]
+    )
+    return AmsAnswer(messageIds=[str(row) for _, row, _ in answer.stored], refused=_refused(answer))

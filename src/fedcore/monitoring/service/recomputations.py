@@ -1,0 +1,123 @@
+"""Recomputations (reference §5.2): operators' corrections of a report's period, with ARGO's
+workflow (pending -> approved / rejected -> running -> done). Their documents are argo-web-api
+recomputation objects; one is stored only if the engine loads it with the report's operations
+profile (states named in ``applied_status_changes`` must be declared there, or ``EXCLUDED``).
+Approved, running and done recomputations apply when a day they touch is computed."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from fedcore.core.db import isoformat_z, utcnow
+from fedcore.core.errors import NotFound, ValidationFailed
+from fedcore.core.security import Principal
+from fedcore.monitoring.enums import ProfileKind
+from fedcore.monitoring.models import Recomputation
+from fedcore.monitoring.permissions import permissions
+from fedcore.monitoring.recomputations import load_recomputations
+from fedcore.monitoring.schemas import RecomputationCreate, RecomputationDecision
+from fedcore.monitoring.service.profiles import profile_on
+from fedcore.monitoring.service.reports import get_report, profile_names, report_on
+from fedcore.monitoring.states import InputError, load_operations_profile
+
+SELECTIONS = ("exclude", "exclude_monitoring_source", "exclude_metrics", "applied_status_changes")
+
+
+def argo_document(row: Recomputation) -> dict[str, Any]:
+    """The recomputation as argo-web-api shows it (the engine reads this shape too)."""
+    return {
+        "id": row.uuid,
+        "report": row.report.name,
+        "start_time": isoformat_z(row.start_time),
+        "end_time": isoformat_z(row.end_time),
+        "reason": row.reason,
+        "requester_name": row.requester_name,
+        "requester_email": row.requester_email,
+        "status": row.status,
+        "timestamp": isoformat_z(row.created_at),
+        **{key: row.document.get(key, []) for key in SELECTIONS},
+    }
+
+
+def _utc(value: datetime, field: str) -> datetime:
+    if value.tzinfo is None:
+        raise ValidationFailed("a time zone is required (use Z for UTC)", field=field)
+    return value.replace(microsecond=0)
+
+
+def create_recomputation(
+    *, session: Session, actor: Principal, data: RecomputationCreate
+) -> Recomputation:
+    permissions.require("monitoring.recomputation.write", session=session, actor=actor)
+    start = _utc(data.start_time, "start_time")
+    end = _utc(data.end_time, "end_time")
+    if end < start:
+        raise ValidationFailed("before start_time", field="end_time")
+    current = report_on(session=session, name=data.report, day=start.date())
+    operations = profile_on(
+        session=session,
+        kind=ProfileKind.OPERATIONS,
+        name=profile_names(current.version.document)[ProfileKind.OPERATIONS],
+        day=start.date(),
+    )
+    row = Recomputation(
+        uuid=str(uuid.uuid4()),
+        report=current.report,
+        start_time=start,
+        end_time=end,
+        reason=data.reason,
+        requester_name=data.requester_name,
+        requester_email=data.requester_email,
+        requested_by=actor.subject,
+        status="pending",
+        document=data.model_dump(mode="json", include=set(SELECTIONS)),
+    )
+    try:
+        load_recomputations(
+            [{**argo_document(row), "status": "approved"}],
+            load_operations_profile(operations.version.document),
+        )
+    except InputError as exc:
+        field, _, reason = str(exc).partition(": ")
+        raise ValidationFailed(reason, field=field.removeprefix("recomputations[0].")) from None
+    session.add(row)
+    session.flush()
+    return row
+
+
+def list_recomputations(*, session: Session, report: str | None = None) -> list[Recomputation]:
+    stmt = select(Recomputation).order_by(Recomputation.id)
+    if report is not None:
+        stmt = stmt.where(Recomputation.report_id == get_report(session=session, name=report).id)
+    return list(session.scalars(stmt))
+
+
+def get_recomputation(*, session: Session, recomputation_id: str) -> Recomputation:
+    row = session.scalar(select(Recomputation).where(Recomputation.uuid == recomputation_id))
+    if row is None:
+        raise NotFound(f"no recomputation {recomputation_id!r}", field="id")
+    return row
+
+
+def decide_recomputation(
+    *, session: Session, actor: Principal, recomputation_id: str, data: RecomputationDecision
+) -> Recomputation:
+    """Move a recomputation along its workflow (operators); the days it touches change when
+    they are next computed (``fedcore monitoring compute``)."""
+    permissions.require("monitoring.recomputation.write", session=session, actor=actor)
+    row = get_recomputation(session=session, recomputation_id=recomputation_id)
+    row.status = data.status
+    row.updated_at = utcnow()
+    session.flush()
+    return row
+
+
+def delete_recomputation(*, session: Session, actor: Principal, recomputation_id: str) -> None:
+    permissions.require("monitoring.recomputation.write", session=session, actor=actor)
+    session.delete(get_recomputation(session=session, recomputation_id=recomputation_id))
+    session.flush()
