@@ -75,6 +75,8 @@ def create_recomputation(
         requester_email=data.requester_email,
         requested_by=actor.subject,
         status="pending",
+        created_at=utcnow(),
+        updated_at=utcnow(),
         document=data.model_dump(mode="json", include=set(SELECTIONS)),
     )
     try:
