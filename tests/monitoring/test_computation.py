@@ -8,6 +8,9 @@ stored timelines and daily A/R equal to the case's expected values. Also the int
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -17,9 +20,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from fedcore.core.db import Base, make_engine, make_sessionmaker, session_scope
 from fedcore.core.security import Principal
 from fedcore.monitoring import service
+from fedcore.monitoring.enums import ProfileKind
 from fedcore.monitoring.models import ComputedDay, DailyAR, StatusTimeline
+from fedcore.monitoring.schemas import ProfileCreate, ProfileRef, ReportCreate
 from fedcore.registry import service as registry
 from fedcore.registry.schemas import (
     DowntimeCreate,
@@ -301,3 +307,59 @@ def test_the_current_day_stops_downtimes_at_now_and_the_job_finalises_the_day_be
 
     later = service.compute_due(session=session, now=datetime(2022, 1, 14, 13, 5, tzinfo=UTC))
     assert later == {"computed": 1, "failed": 0}  # the finished day is not computed again
+
+
+def fedcore(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "FEDCORE_DATA_DIR": str(tmp_path), "FEDCORE_ADMIN_SUBJECT": "op@test"}
+    env.pop("FEDCORE_DATABASE_URL", None)
+    return subprocess.run(
+        [sys.executable, "-m", "fedcore", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_the_compute_command(tmp_path: Path, case: dict[str, Any]) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path}/fedcore.sqlite")
+    Base.metadata.create_all(engine)
+    operator = Principal(subject="op@test", is_admin=True)
+    with session_scope(make_sessionmaker(engine)) as session:
+        for kind, document in case["profiles"].items():
+            service.create_profile(
+                session=session,
+                actor=operator,
+                kind=ProfileKind(kind),
+                data=ProfileCreate(name=document["name"], valid_from=DAY, document=document),
+            )
+        service.create_report(
+            session=session,
+            actor=operator,
+            data=ReportCreate(
+                name="SLA",
+                valid_from=DAY,
+                topology_schema=case["report"]["topology_schema"],
+                profiles=[
+                    ProfileRef(type=kind, name=document["name"])
+                    for kind, document in case["profiles"].items()
+                ],
+            ),
+        )
+    engine.dispose()
+    done = fedcore(tmp_path, "monitoring", "compute", "SLA", "--date", "2022-01-14")
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["up_to"] == "2022-01-15T00:00:00Z"
+    assert summary["complete"] is True
+    assert summary["profiles"]["metric"] == {
+        "name": "ARGO_MON_CRITICAL",
+        "valid_from": "2022-01-14",
+    }
+    unknown = fedcore(tmp_path, "monitoring", "compute", "NOPE", "--date", "2022-01-14")
+    assert unknown.returncode == 2
+    assert unknown.stderr == "error: report: no report named 'NOPE'\n"
+    before = fedcore(tmp_path, "monitoring", "compute", "SLA", "--date", "2022-01-13")
+    assert before.returncode == 2
+    assert before.stderr == "error: date: report 'SLA' has no version valid on 2022-01-13\n"

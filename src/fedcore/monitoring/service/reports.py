@@ -71,7 +71,7 @@ def check_report(session: Session, fields: ReportFields, day: date) -> None:
         kinds[kind] = ref.name
     for kind in REQUIRED:
         if kind not in kinds:
-            raise ValidationFailed(f"a report needs a {kind} profile", field="profiles")
+            raise ValidationFailed(f"a report needs one {kind} profile", field="profiles")
     found = {}
     for index, (kind, name) in enumerate(kinds.items()):
         try:
