@@ -221,7 +221,10 @@ def _ar_rows(
 def compute(*, session: Session, report: str, day: date, now: datetime) -> ComputedDay:
     """Compute and store one report's day as known at ``now``."""
     report_id, data, versions, read = day_input(session=session, report=report, day=day, now=now)
-    result = pipeline.compute_day(data)
+    try:
+        result = pipeline.compute_day(data)
+    except InputError as exc:
+        raise ValidationFailed(f"report {report!r} on {day}: {exc}", field="report") from None
     for model in (StatusTimeline, DailyAR):
         session.execute(delete(model).where(model.report_id == report_id, model.day == day))
     timelines = _timeline_rows(report_id, day, result, data.topology)

@@ -20,9 +20,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import fastavro
-from sqlalchemy import select, tuple_
+from sqlalchemy import Row, select, tuple_
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from fedcore.core.errors import Conflict
 from fedcore.core.security import Principal
 from fedcore.monitoring.enums import ProfileKind
 from fedcore.monitoring.models import MetricResult, Profile, ProfileVersion
@@ -178,7 +180,15 @@ def _store(session: Session, records: Sequence[Checked]) -> Ingested:
             placed.append((record.index, row, False))
         else:
             answer.refused.append((record.index, [("status", DIFFERENT)]))
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:
+        raise Conflict(
+            "another request stored some of these records at the same time; send the batch "
+            "again (records already stored are answered, not stored twice)",
+            field="records",
+        ) from None
     answer.stored = [(index, row.id, new) for index, row, new in placed]
     return answer
 
@@ -223,11 +233,22 @@ def publish_messages(*, session: Session, actor: Principal, messages: Sequence[s
     return _store(session, checked)
 
 
-def results_between(*, session: Session, start: datetime, end: datetime) -> list[MetricResult]:
-    """Stored results with ``start <= timestamp < end``, oldest first."""
+def results_between(
+    *, session: Session, start: datetime, end: datetime
+) -> Sequence[Row[datetime, str, str, str, str, str, str | None]]:
+    """What the computation reads of the results with ``start <= timestamp < end``, oldest
+    first (rows of columns: millions of them are read for a federation's day)."""
     stmt = (
-        select(MetricResult)
+        select(
+            MetricResult.timestamp,
+            MetricResult.service,
+            MetricResult.hostname,
+            MetricResult.metric,
+            MetricResult.status,
+            MetricResult.monitoring_host,
+            MetricResult.actual_data,
+        )
         .where(MetricResult.timestamp >= start, MetricResult.timestamp < end)
         .order_by(MetricResult.timestamp, MetricResult.id)
     )
-    return list(session.scalars(stmt))
+    return session.execute(stmt).all()
