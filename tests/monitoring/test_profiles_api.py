@@ -181,6 +181,31 @@ def test_reports_name_existing_profiles_that_fit_together(
     assert renamed.status_code == 200, renamed.text
     assert renamed.json()["versions"] == ["2022-01-01", "2022-02-01"]
     assert client.get(f"{reports}/SLA", params={"day": "2022-01-15"}).json()["description"] == ""
+    bad_change = client.post(
+        "/api/monitoring/recomputations",
+        json={
+            "report": "SLA",
+            "start_time": "2022-01-14T00:00:00Z",
+            "end_time": "2022-01-14T06:00:00Z",
+            "applied_status_changes": [{"metric": "Metric_A", "state": "BROKEN"}],
+        },
+        headers=federation.operator.headers,
+    )
+    assert bad_change.status_code == 422
+    assert bad_change.json()["errors"][0]["field"] == "applied_status_changes[0].state"
+    assert "unknown state 'BROKEN'" in bad_change.json()["detail"]
+    reversed_period = client.post(
+        "/api/monitoring/recomputations",
+        json={
+            "report": "SLA",
+            "start_time": "2022-01-14T06:00:00Z",
+            "end_time": "2022-01-14T00:00:00Z",
+        },
+        headers=federation.operator.headers,
+    )
+    assert reversed_period.json()["errors"] == [
+        {"field": "end_time", "message": "before start_time"}
+    ]
     in_use = client.delete(OPS + "/egi_ops", headers=federation.operator.headers)
     assert in_use.status_code == 409
     assert client.delete(f"{reports}/SLA", headers=federation.member.headers).status_code == 403

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
@@ -159,8 +160,10 @@ def update_report(*, session: Session, actor: Principal, name: str, data: Report
     }
     try:
         fields = ReportFields.model_validate(merged)
-    except ValueError as exc:
-        raise ValidationFailed(str(exc), field="body") from None
+    except PydanticValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(part) for part in first["loc"])
+        raise ValidationFailed(first["msg"], field=field) from None
     _add_version(session, actor, current.report, data.valid_from, fields)
     return current.report
 
