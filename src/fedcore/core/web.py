@@ -181,6 +181,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from fedcore.aai.jobs import JOBS as AAI_JOBS
     from fedcore.aai.service.principals import access_token_verifier
     from fedcore.monitoring import api as monitoring_api
+    from fedcore.monitoring.compat import argo_webapi
     from fedcore.monitoring.jobs import JOBS as MONITORING_JOBS
     from fedcore.registry import api as registry_api
     from fedcore.registry import views as registry_views
@@ -228,6 +229,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(aai_api.router, prefix="/api/aai", tags=["aai"])
     app.include_router(monitoring_api.router, prefix="/api/monitoring", tags=["monitoring"])
     app.include_router(monitoring_api.ams_router, tags=["monitoring"])
+    app.include_router(argo_webapi.router, tags=["argo-web-api"])
     app.include_router(registry_views.router, prefix="/registry", include_in_schema=False)
     app.include_router(aai_views.router, prefix="/aai", include_in_schema=False)
     register_verifier(access_token_verifier)
