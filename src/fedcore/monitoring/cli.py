@@ -15,6 +15,7 @@ from fedcore.core.db import isoformat_z
 from fedcore.core.security import principal_for
 from fedcore.monitoring import service
 from fedcore.monitoring.replay import replay as replay_case
+from fedcore.monitoring.service import history
 from fedcore.monitoring.states import InputError
 
 app = typer.Typer(no_args_is_help=True)
@@ -79,3 +80,36 @@ def compute(
             "profiles": computed.profiles,
         }
     typer.echo(json.dumps(summary))
+
+
+@app.command("import-ar")
+def import_ar(
+    document: Annotated[
+        Path, typer.Argument(metavar="FILE.json", help="ARGO daily A/R documents of one report")
+    ],
+) -> None:
+    """Import historical daily A/R as ARGO stores them: {"report": {name, topology_schema},
+    "endpoint_group_ar": [...], "service_ar": [...], "endpoint_ar": [...]} with ARGO's
+    fields (date YYYYMMDD, name, supergroup, service, up, down, unknown, availability,
+    reliability, weight, info). The days imported replace those stored, level by level; a bad
+    record is named (collection, index, field) and nothing is stored. Prints what was
+    imported as one JSON object."""
+    try:
+        loaded = json.loads(document.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        fail(f"{document}: {exc}")
+    settings = get_settings()
+    if not settings.admin_subject:
+        fail("FEDCORE_ADMIN_SUBJECT is not set: imports run as the configured operator")
+    operator = principal_for(settings.admin_subject, settings.admin_subject)
+    with cli_session(settings) as session:
+        imported = history.import_ar(session=session, actor=operator, document=loaded)
+    typer.echo(
+        json.dumps(
+            {
+                "report": imported.report,
+                "days": [day.isoformat() for day in imported.days],
+                **imported.rows,
+            }
+        )
+    )
