@@ -28,6 +28,7 @@ CLIENTS: dict[str, tuple[str, ...]] = {
         "uvicorn==0.54.0",
     ),
     "keystoneauth1": ("keystoneauth1==5.18.1", "requests==2.34.2"),
+    "argo-mon-library": ("argo-mon-library==0.1.0", "requests==2.34.2"),
 }
 """Requirements of each client environment, pinned."""
 
