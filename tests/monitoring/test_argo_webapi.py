@@ -21,6 +21,7 @@ from tests.monitoring.argo_data import (
     make_report,
     store_timelines,
 )
+from tests.monitoring.test_computation import build_registry, load_through_api, publish
 from tests.registry.factories import Federation
 
 SPAN = "start_time=2015-06-20T12:00:00Z&end_time=2015-06-23T23:00:00Z"
@@ -450,3 +451,49 @@ def test_argos_errors(client: TestClient, key: dict[str, str]) -> None:
     assert grain["errors"][0]["message"] == "Wrong Granularity"
     latest = get(client, key, f"/api/v3/status/SLA?{DAY}&view=latest", 400)
     assert "view=latest" in latest["errors"][0]["details"]
+
+
+def test_the_e2e_day_computed_through_the_real_path_is_served_as_argo_expects(
+    client: TestClient, federation: Federation, session: Session, shared_dir: Path
+) -> None:
+    """The case's day computed from results posted over HTTP, with the registry's topology
+    and downtimes (as in ``test_computation.py``): every expected daily A/R and group timeline
+    comes back through v2 and v3."""
+    case = load_case(shared_dir)
+    operator = federation.operator
+    build_registry(session, operator.principal, case)
+    load_through_api(client, operator.headers, case)
+    publish(client, operator.token, case)
+    computed = client.post("/api/monitoring/reports/SLA/days/2022-01-14", headers=operator.headers)
+    assert computed.status_code == 200, computed.text
+    key = {"x-api-key": operator.token}
+    expected = case["expected"]["ar"]
+
+    def numbers(row: dict[str, Any], key: str) -> dict[str, str]:
+        return {
+            key: "2022-01-14",
+            "availability": go_g(row["availability"]),
+            "reliability": go_g(row["reliability"]),
+            "unknown": go_g(row["unknown"]),
+            "uptime": go_g(row["up"]),
+            "downtime": go_g(row["down"]),
+        }
+
+    v3 = get(client, key, f"/api/v3/results/SLA?{DAY}")
+    served = {g["name"]: g["results"] for s in v3["results"] for g in s["groups"]}
+    assert served == {g["group"]: [numbers(g, "date")] for g in expected["groups"]}
+    for row in expected["services"]:
+        body = get(
+            client, key, f"/api/v2/results/SLA/SITES/{row['group']}/services/{row['service']}?{DAY}"
+        )
+        assert body["results"][0]["serviceflavors"][0]["results"] == [numbers(row, "timestamp")]
+    for row in expected["endpoints"]:
+        path = f"SITES/{row['group']}/services/{row['service']}/endpoints/{row['hostname']}"
+        body = get(client, key, f"/api/v2/results/SLA/{path}?{DAY}")
+        endpoint = body["results"][0]["serviceflavors"][0]["endpoints"][0]
+        assert endpoint["results"] == [numbers(row, "timestamp")]
+    status = get(client, key, f"/api/v3/status/SLA?{DAY}")
+    assert {g["name"]: g["statuses"][:-1] for g in status["groups"]} == {
+        line["group"]: [{"timestamp": t, "value": v} for t, v in line["timeline"]]
+        for line in case["expected"]["group_timelines"]
+    }
