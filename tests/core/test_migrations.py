@@ -11,6 +11,7 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
 import fedcore.core.models
+import fedcore.monitoring.models
 import fedcore.registry.models  # noqa: F401
 from fedcore.core.db import Base, make_engine
 from fedcore.migrations import downgrade, upgrade

@@ -6,6 +6,7 @@ from alembic import context
 
 import fedcore.aai.models
 import fedcore.core.models
+import fedcore.monitoring.models
 import fedcore.registry.models  # noqa: F401
 from fedcore.core.db import Base, make_engine
 
