@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from fedcore.core.deps import AppSettings, CurrentPrincipal, DbSession
@@ -55,7 +56,7 @@ def api_key(
 ApiKey = Annotated[Principal, Depends(api_key)]
 
 
-def report_named(session: Any, name: str) -> Report:
+def report_named(session: Session, name: str) -> Report:
     try:
         return service.get_report(session=session, name=name)
     except NotFound:

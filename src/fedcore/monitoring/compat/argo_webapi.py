@@ -20,6 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
+from sqlalchemy.orm import Session
 
 from fedcore.core.db import utcnow
 from fedcore.core.deps import AppSettings, DbSession
@@ -54,7 +55,7 @@ router = APIRouter(route_class=ArgoRoute)
 # --- reports ------------------------------------------------------------------------------------
 
 
-def _argo_report(session: Any, report: Report, tenant: str) -> dict[str, Any]:
+def _argo_report(session: Session, report: Report, tenant: str) -> dict[str, Any]:
     version = version_at(report.versions, utcnow().date()) or report.versions[0]
     document = version.document
     profiles = []

@@ -149,8 +149,6 @@ def ar_series(
 ) -> list[ARSeries]:
     """A/R of the report's endpoints, services or endpoint groups over ``[start, end]`` (days,
     both included), ordered by supergroup, group, service, hostname."""
-    if level not in (Level.ENDPOINT, Level.SERVICE, Level.GROUP):
-        raise ValidationFailed(f"no A/R is stored for level {level!r}", field="level")
     _check_range(start, end)
     report_id = get_report(session=session, name=report).id
     entities: dict[tuple[str, str, str, str], list[DailyAR]] = {}
