@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
-from fedcore.core.db import Base, make_engine
+from fedcore.core.db import make_engine
 from fedcore.core.security import principal_for
 from tests.monitoring.argo_data import (
     ARGO_DOCUMENT,
@@ -39,8 +39,6 @@ def argo_server(
     with running_server(root, pki, settings={"FEDCORE_JOBS_ENABLED": "false"}) as server:
         case = load_case(shared_dir)
         engine = make_engine(server.database_url)
-        # Tables the migrations do not create yet; a no-op once they do.
-        Base.metadata.create_all(engine)
         with Session(engine) as session:
             operator = principal_for(ADMIN_SUBJECT, ADMIN_SUBJECT)
             make_report(session, operator, case, "Report_A", "GROUP")
