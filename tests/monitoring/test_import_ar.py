@@ -19,10 +19,11 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from fedcore.core.config import Settings, get_settings
-from fedcore.core.db import Base, make_engine
+from fedcore.core.db import make_engine
 from fedcore.core.errors import Forbidden, ValidationFailed
 from fedcore.core.security import create_api_token, principal_for
 from fedcore.core.web import create_app
+from fedcore.migrations import upgrade
 from fedcore.monitoring.cli import app as monitoring_app
 from fedcore.monitoring.models import DailyAR
 from fedcore.monitoring.service import history
@@ -53,13 +54,13 @@ def rows(session: Session) -> list[tuple[Any, ...]]:
 
 @pytest.fixture
 def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shared_dir: Path) -> Iterator[str]:
-    """A SQLite file with Report_A (GROUP > SITES) on the e2e case's profiles."""
+    """A migrated SQLite file with Report_A (GROUP > SITES) on the e2e case's profiles."""
     url = f"sqlite:///{tmp_path / 'fedcore.sqlite'}"
     monkeypatch.setenv("FEDCORE_DATABASE_URL", url)
     monkeypatch.setenv("FEDCORE_ADMIN_SUBJECT", ADMIN)
     get_settings.cache_clear()
+    upgrade(url)
     engine = make_engine(url)
-    Base.metadata.create_all(engine)
     with Session(engine) as session:
         make_report(
             session, principal_for(ADMIN, ADMIN), load_case(shared_dir), "Report_A", "GROUP"
