@@ -10,9 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from fedcore.aai.service import accounts
+from fedcore.aai.enums import ApplicationStatus
+from fedcore.aai.service import accounts, enrolment, groups, vos
 from fedcore.core.config import Settings
 from fedcore.core.db import make_engine, make_sessionmaker, session_scope
+from fedcore.core.security import Principal
 
 
 def fedcore(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -50,6 +52,18 @@ def test_db_upgrade_demo_and_token(tmp_path: Path) -> None:
             session=db, email="anna.meier@cscs.example", password=credentials["password"]
         )
         assert site_admin.voperson_id == "anna.meier@cscs.example"
+        assert [vo.name for vo in vos.list_vos(session=db)] == [
+            "biomed.demo.example",
+            "vo.demo.example",
+        ]
+        demo_vo = groups.get_group(session=db, path="vo.demo.example")
+        waiting = enrolment.list_applications(
+            session=db,
+            actor=Principal(subject="op@test", is_admin=True),
+            group=demo_vo,
+            status=ApplicationStatus.PENDING,
+        )
+        assert len(waiting) == 1
         accounts.request_password_reset(
             session=db, settings=Settings(data_dir=tmp_path), email="anna.meier@cscs.example"
         )

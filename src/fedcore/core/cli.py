@@ -151,7 +151,9 @@ def demo(
             f"demo accounts ({', '.join(credentials['accounts'])}) sign in with the password "
             f"{credentials['password']}; service account client_id "
             f"{credentials['service_account']['client_id']} secret "
-            f"{credentials['service_account']['client_secret']} (kept in {path})"
+            f"{credentials['service_account']['client_secret']} (kept in {path}); communities "
+            "vo.demo.example (an application waits for its manager) and biomed.demo.example "
+            "at /aai/vos"
         )
 
 
