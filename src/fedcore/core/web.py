@@ -181,6 +181,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from fedcore.aai.jobs import JOBS as AAI_JOBS
     from fedcore.aai.service.principals import access_token_verifier
     from fedcore.monitoring import api as monitoring_api
+    from fedcore.monitoring import views as monitoring_views
     from fedcore.monitoring.compat import argo_webapi
     from fedcore.monitoring.jobs import JOBS as MONITORING_JOBS
     from fedcore.registry import api as registry_api
@@ -218,6 +219,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     register_subsystem(registry_views.TEMPLATES, NavEntry("Registry", "/registry/"))
     register_subsystem(aai_views.TEMPLATES, NavEntry("Account", "/aai/account"))
     register_subsystem(aai_views.TEMPLATES, NavEntry("Communities", "/aai/vos"))
+    register_subsystem(monitoring_views.TEMPLATES, NavEntry("Monitoring", "/monitoring/"))
     _core_pages(app)
     # The provider's protocol routes first: token requests are the busiest, and routes are
     # matched in order.
@@ -232,6 +234,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(argo_webapi.router, tags=["argo-web-api"])
     app.include_router(registry_views.router, prefix="/registry", include_in_schema=False)
     app.include_router(aai_views.router, prefix="/aai", include_in_schema=False)
+    app.include_router(monitoring_views.router, prefix="/monitoring", include_in_schema=False)
     register_verifier(access_token_verifier)
     register_jobs(*AAI_JOBS, *MONITORING_JOBS)
     app.include_router(gocdbpi.router, prefix="/gocdbpi", tags=["GOCDB PI"])
