@@ -108,12 +108,15 @@ def _bar(x: float, width: float, value: float, kind: str, title: str) -> Markup:
     ).format(kind, x, top, width, _y(0) - top, title, value)
 
 
-def _target(value: float, kind: str, label: str) -> Markup:
+def _target(value: float, kind: str, label: str, *, below: bool) -> Markup:
+    """A dashed target line, labelled above it (or below, to keep two close labels apart)."""
     y = _y(value)
     return Markup(
         '<line class="target-{}" x1="{}" x2="{}" y1="{:.1f}" y2="{:.1f}"><title>{}</title></line>'
         '<text class="target-label" x="{}" y="{:.1f}" text-anchor="end">{}</text>'
-    ).format(kind, LEFT, WIDTH - RIGHT, y, y, label, WIDTH - RIGHT - 2, y - 3, label)
+    ).format(
+        kind, LEFT, WIDTH - RIGHT, y, y, label, WIDTH - RIGHT - 2, y + 12 if below else y - 3, label
+    )
 
 
 def _axis_text(x: float, y: float, anchor: str, text: object) -> Markup:
@@ -149,8 +152,13 @@ def month_chart(
         day = value.day.isoformat()
         parts.append(_bar(x + slot * 0.1, bar, value.availability, "a", f"{day} availability"))
         parts.append(_bar(x + slot * 0.5, bar, value.reliability, "r", f"{day} reliability"))
-    parts.append(_target(availability_target, "a", f"A target {availability_target:g} %"))
-    parts.append(_target(reliability_target, "r", f"R target {reliability_target:g} %"))
+    a_below = availability_target <= reliability_target
+    parts.append(
+        _target(availability_target, "a", f"A target {availability_target:g} %", below=a_below)
+    )
+    parts.append(
+        _target(reliability_target, "r", f"R target {reliability_target:g} %", below=not a_below)
+    )
     label = (
         f"Daily availability and reliability of {name}, {month.first:%B %Y}, "
         f"against the targets A {availability_target:g} % and R {reliability_target:g} %"
