@@ -119,6 +119,12 @@ def test_the_report_list_and_grid_show_status_and_month_ar_against_the_targets(
     assert "A 100.00 %" in text(tile(grid, "Group_XXXXX"))
     headings = {text(h) for h in grid.xpath("//section/h2")}
     assert "PROJECT GROUP_C A 54.17 % (below target) · R 72.22 % (below target)" in headings
+    # a day not computed: no status, the month's values from the days stored
+    later = tile(page(client, "/monitoring/reports/SLA/?date=2022-01-20"), "Group_3")
+    assert later.get("class") == "site-tile state-none"
+    assert "not computed A 54.17 %" in text(later)
+    site = page(client, "/monitoring/reports/SLA/sites/Group_3?date=2022-01-20")
+    assert "the day is not computed for report SLA" in text(site.xpath("//main")[0])
     # the default day is the last one computed
     assert text(page(client, "/monitoring/reports/SLA/").xpath("//main")[0]) == text(
         grid.xpath("//main")[0]
@@ -242,8 +248,16 @@ def test_the_explanation_names_the_metric_results_downtimes_and_recomputations(
         ("/monitoring/reports/NOPE/", 404, "no report named 'NOPE'"),
         ("/monitoring/reports/SLA/sites/NOPE", 404, "report 'SLA' has no results of 'NOPE'"),
         ("/monitoring/reports/SLA/ngis/NOPE/month", 404, "report 'SLA' has no results of 'NOPE'"),
-        ("/monitoring/reports/SLA/?date=2022-13-01", 422, "date"),
-        ("/monitoring/reports/SLA/sites/Group_3?date=yesterday", 422, "date"),
+        (
+            "/monitoring/reports/SLA/?date=2022-13-01",
+            422,
+            "date: Input should be a valid date or datetime, month value is outside",
+        ),
+        (
+            "/monitoring/reports/SLA/sites/Group_3?date=yesterday",
+            422,
+            "date: Input should be a valid date or datetime",
+        ),
         (
             "/monitoring/reports/SLA/sites/Group_3/month?month=2022-1",
             422,
@@ -263,6 +277,6 @@ def test_bad_input_gets_a_clear_error_page(
     assert message in text(document.xpath('//div[@role="alert"]')[0])
 
 
-def test_the_pages_before_anything_is_computed(client: TestClient, session: Session) -> None:
+def test_the_report_list_before_any_report(client: TestClient) -> None:
     listing = page(client, "/monitoring/")
     assert "No report is defined yet." in text(listing.xpath("//main")[0])
