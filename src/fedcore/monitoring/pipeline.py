@@ -30,6 +30,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
+from typing import Any
 
 from fedcore.monitoring.ar import DailyAR, daily_ar
 from fedcore.monitoring.profiles import AggregationProfile, FunctionGroup, MetricProfile
@@ -46,12 +47,12 @@ from fedcore.monitoring.timelines import (
     format_timestamp,
     overlay,
 )
-from fedcore.monitoring.topology import Downtime, Topology
+from fedcore.monitoring.topology import Downtime, Endpoint, Topology
 
 DOWNTIME_END_MINUTE = 60
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MetricResult:
     """One probe execution (ARGO's ``MetricData``), as far as the computation reads it."""
 
@@ -118,10 +119,23 @@ class DayResult:
 Key = tuple[str, str, str]
 
 
-def _carry_over(results: Sequence[MetricResult]) -> dict[Key, MetricResult]:
+def _carry_over(day: _Day, results: Sequence[MetricResult]) -> dict[Key, MetricResult]:
+    """The latest kept result before the day per (service, hostname, metric); of several at
+    the same second the last given (one pass, whatever the order of ``results``)."""
+    start = day.start
+    drops = day.drops
     latest: dict[Key, MetricResult] = {}
-    for result in sorted(results, key=lambda r: r.timestamp):
-        latest[result.service, result.hostname, result.metric] = result
+    get = latest.get
+    for result in results:
+        t = result.timestamp
+        if t >= start:
+            continue
+        key = (result.service, result.hostname, result.metric)
+        known = get(key)
+        if (known is None or known.timestamp <= t) and not (
+            drops is not None and drops(result.monitoring_host, t)
+        ):
+            latest[key] = result
     return latest
 
 
@@ -139,26 +153,28 @@ class _Day:
         self.downtimes: dict[tuple[str, str], list[Downtime]] = {}
         for downtime in data.downtimes:
             self.downtimes.setdefault((downtime.hostname, downtime.service), []).append(downtime)
+        recomputations = data.recomputations
+        self.drops = recomputations.drops if recomputations.sources else None
+        self.changed_levels = {change.level for change in recomputations.changes}
+        self.ruled_metrics = (
+            frozenset(metric for _, _, metric in data.thresholds.rules)
+            if data.thresholds is not None
+            else frozenset()
+        )
 
-    def kept(self, results: Sequence[MetricResult], lo: int | None, hi: int) -> list[MetricResult]:
-        drops = self.data.recomputations.drops
-        return [
-            r
-            for r in results
-            if (lo is None or r.timestamp >= lo)
-            and r.timestamp < hi
-            and not drops(r.monitoring_host, r.timestamp)
-        ]
+    def check(self, result: MetricResult) -> None:
+        """:class:`InputError` naming the result when the profile does not declare its status."""
+        self.ops.check_state(
+            result.status,
+            f"metric result {result.hostname}/{result.service}/{result.metric} at "
+            f"{format_timestamp(result.timestamp)}: status",
+        )
 
     def status(self, group: str, result: MetricResult) -> tuple[str, bool]:
         """The result's status after thresholds, and whether a rule decided it."""
         status = result.status
         if status not in self.ops.states:
-            self.ops.check_state(
-                status,
-                f"metric result {result.hostname}/{result.service}/{result.metric} at "
-                f"{format_timestamp(result.timestamp)}: status",
-            )
+            self.check(result)
         if self.data.thresholds is None or self.and_table is None:
             return status, False
         decided = self.data.thresholds.evaluate(
@@ -167,6 +183,8 @@ class _Day:
         return (status, False) if decided is None else (decided[0], True)
 
     def changed(self, level: str, line: StatusTimeline) -> StatusTimeline:
+        if level not in self.changed_levels:
+            return line
         element = {
             "group": line.group,
             "service": line.service,
@@ -190,44 +208,148 @@ class _Day:
         return EntityAR(group, service, hostname, ar, seconds)
 
 
+class _Changes:
+    """The day's results of every expected metric whose status is its probe's (no threshold
+    rule names the metric), reduced while they are read to the points where the status
+    changes: ``points[key]`` is ``[t0, s0, t1, s1, ...]``, ``t0`` the day's start and ``s0``
+    the carried-over status (None for a metric new in the profile without one). A result
+    whose status repeats the one before it changes no timeline, so only the first of a run
+    is kept (and its status checked). This needs the results in time order, as storage reads
+    them; :meth:`read` answers False when they are not."""
+
+    def __init__(self, start: int, initial: Mapping[Key, str | None]) -> None:
+        self.start = start
+        self.points: dict[Key, list[Any]] = {key: [start, state] for key, state in initial.items()}
+        self.bad: dict[Key, MetricResult] = {}
+        """The first result of each metric whose status the profile does not declare."""
+
+    def read(
+        self,
+        day: _Day,
+        results: Sequence[MetricResult],
+        raw: dict[Key, list[MetricResult]],
+        *,
+        ordered: bool = True,
+    ) -> bool:
+        """Reduce ``results`` (the day's; the others are skipped) into :attr:`points`, and
+        append those of the metrics in ``raw`` there; False if they are not in time order
+        (unless ``ordered`` is False: then :attr:`points` must be empty)."""
+        start, end, drops, states = self.start, day.end, day.drops, day.ops.states
+        get, get_raw, bad = self.points.get, raw.get, self.bad
+        last = start
+        for result in results:
+            t = result.timestamp
+            if t < start or t >= end:
+                continue
+            if t < last and ordered:
+                return False
+            last = t
+            key = (result.service, result.hostname, result.metric)
+            points = get(key)
+            if points is None:
+                collected = get_raw(key)
+                if collected is not None and not (
+                    drops is not None and drops(result.monitoring_host, t)
+                ):
+                    collected.append(result)
+                continue
+            status = result.status
+            if status != points[-1] and not (
+                drops is not None and drops(result.monitoring_host, t)
+            ):
+                if status not in states:
+                    bad.setdefault(key, result)
+                points += (t, status)
+        return True
+
+    def timeline(self, key: Key, day: _Day, new: bool) -> Timeline:
+        """The metric's timeline; ``new``: the metric is new in the profile today."""
+        points = self.points[key]
+        initial = points[1]
+        if initial is None:
+            initial = day.ops.unknown if new and len(points) == 2 else day.ops.missing
+        return build(self.start, initial, zip(points[2::2], points[3::2], strict=True))
+
+
 def _metric_timelines(day: _Day) -> list[StatusTimeline]:
     data = day.data
-    previous = _carry_over(day.kept(data.previous_day, None, day.start))
-    today: dict[Key, list[MetricResult]] = {}
-    for result in day.kept(data.results, day.start, day.end):
-        today.setdefault((result.service, result.hostname, result.metric), []).append(result)
-    lines = []
+    previous = _carry_over(day, data.previous_day)
+    lines: list[tuple[Endpoint, str, str, Key]] = []
+    initial: dict[Key, str | None] = {}
+    raw: dict[Key, list[MetricResult]] = {}
     for endpoint in data.topology.endpoints:
         function = data.aggregation.function_of(endpoint.service)
         if function is None:
             continue
         for metric in data.metric_profile.of(endpoint.service):
             key = (endpoint.service, endpoint.hostname, metric)
-            prior = previous.get(key)
-            results = today.get(key, [])
-            decided = False
-            if prior is not None:
-                initial, decided = day.status(endpoint.group, prior)
-            elif not results and (endpoint.service, metric) in data.new_metrics:
-                initial = day.ops.unknown
+            lines.append((endpoint, function.name, metric, key))
+            if metric in day.ruled_metrics:
+                raw[key] = []
             else:
-                initial = day.ops.missing
-            points = []
-            for result in results:
-                status, by_rule = day.status(endpoint.group, result)
-                decided = decided or by_rule
-                points.append((result.timestamp, status))
-            line = StatusTimeline(
-                endpoint.group,
-                function.name,
-                endpoint.service,
-                endpoint.hostname,
-                metric,
-                build(day.start, initial, points),
-                decided,
-            )
-            lines.append(day.changed("metric", line))
-    return lines
+                prior = previous.get(key)
+                if prior is not None:
+                    initial[key] = prior.status
+                elif (endpoint.service, metric) in data.new_metrics:
+                    initial[key] = None
+                else:
+                    initial[key] = day.ops.missing
+    changes = _Changes(day.start, initial)
+    if not changes.read(day, data.results, raw):
+        changes = _Changes(day.start, {})
+        raw = {key: [] for *_, key in lines}
+        changes.read(day, data.results, raw, ordered=False)
+    timelines: dict[Key, Timeline] = {}
+    result = []
+    for endpoint, group_function, metric, key in lines:
+        prior = previous.get(key)
+        collected = raw.get(key)
+        if collected is None:
+            if prior is not None and prior.status not in day.ops.states:
+                day.check(prior)
+            if key in changes.bad:
+                day.check(changes.bad[key])
+            timeline = timelines.get(key)
+            if timeline is None:
+                new = (endpoint.service, metric) in data.new_metrics
+                timeline = timelines[key] = changes.timeline(key, day, new)
+            decided = False
+        else:
+            timeline, decided = _raw_timeline(day, endpoint, metric, prior, collected)
+        line = StatusTimeline(
+            endpoint.group,
+            group_function,
+            endpoint.service,
+            endpoint.hostname,
+            metric,
+            timeline,
+            decided,
+        )
+        result.append(day.changed("metric", line))
+    return result
+
+
+def _raw_timeline(
+    day: _Day,
+    endpoint: Endpoint,
+    metric: str,
+    prior: MetricResult | None,
+    results: Sequence[MetricResult],
+) -> tuple[Timeline, bool]:
+    """A metric's timeline from every one of its results (thresholds may apply; any order)."""
+    decided = False
+    if prior is not None:
+        initial, decided = day.status(endpoint.group, prior)
+    elif not results and (endpoint.service, metric) in day.data.new_metrics:
+        initial = day.ops.unknown
+    else:
+        initial = day.ops.missing
+    points = []
+    for result in results:
+        status, by_rule = day.status(endpoint.group, result)
+        decided = decided or by_rule
+        points.append((result.timestamp, status))
+    return build(day.start, initial, points), decided
 
 
 def _aggregate(

@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 import re
 import shlex
-from collections.abc import Mapping
+from collections.abc import Container, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -107,16 +107,27 @@ def parse_thresholds(raw: str, where: str) -> dict[str, Threshold]:
     return thresholds
 
 
-def parse_perfdata(raw: str) -> dict[str, float]:
-    """Numeric values by label of a Nagios perfdata string; malformed items are skipped."""
-    try:
-        tokens = shlex.split(raw)
-    except ValueError:
+_SHELL_FREE = re.compile(r"[^'\"\\\x0b\x0c\x1c-\x1f]*\Z")
+"""ASCII text that :func:`shlex.split` splits exactly as :meth:`str.split` does (no quote, no
+backslash, no whitespace beyond space, tab, CR and LF)."""
+
+
+def parse_perfdata(raw: str, labels: Container[str] | None = None) -> dict[str, float]:
+    """Numeric values by label of a Nagios perfdata string (only ``labels`` when given);
+    malformed items are skipped."""
+    if raw.isascii() and _SHELL_FREE.match(raw):
         tokens = raw.split()
+    else:
+        try:
+            tokens = shlex.split(raw)
+        except ValueError:
+            tokens = raw.split()
     values: dict[str, float] = {}
     for token in tokens:
         label, sep, spec = token.rpartition("=")
-        value = parse_value(spec.split(";")[0]) if sep and label else None
+        if not sep or not label or (labels is not None and label not in labels):
+            continue
+        value = parse_value(spec.split(";")[0])
         if value is not None:
             values[label] = value
     return values
@@ -129,6 +140,15 @@ class ThresholdRule:
     group: str | None
     thresholds: Mapping[str, Threshold]
     expression: str
+
+    def decide(self, actual_data: str, and_table: TruthTable) -> str | None:
+        """The status this rule gives a result's perfdata, or None (no opinion)."""
+        opinions = [
+            opinion
+            for label, value in parse_perfdata(actual_data, self.thresholds).items()
+            if (opinion := self.thresholds[label].status(value)) is not None
+        ]
+        return and_table.fold(opinions) if opinions else None
 
 
 @dataclass(frozen=True)
@@ -150,13 +170,8 @@ class ThresholdProfile:
         rule = self.select(group, host, metric) if actual_data else None
         if rule is None or actual_data is None:
             return None
-        opinions = [
-            opinion
-            for label, value in parse_perfdata(actual_data).items()
-            if label in rule.thresholds
-            and (opinion := rule.thresholds[label].status(value)) is not None
-        ]
-        return (and_table.fold(opinions), rule) if opinions else None
+        decided = rule.decide(actual_data, and_table)
+        return None if decided is None else (decided, rule)
 
 
 def load_threshold_profile(data: Mapping[str, Any], where: str = "thresholds") -> ThresholdProfile:
