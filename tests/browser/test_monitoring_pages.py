@@ -140,3 +140,23 @@ def test_the_site_page_draws_svg_timelines_with_hover_titles(browser: Browser, s
     )
     demo.shot(page, "22-monitoring-month")
     context.close()
+
+
+def test_the_monitoring_pages_fit_a_phone(browser: Browser, server: str) -> None:
+    context = browser.new_context(
+        viewport={"width": 375, "height": 812}, device_scale_factor=2, is_mobile=True
+    )
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    for name, path in [
+        ("23-phone-monitoring-grid", "/monitoring/reports/SLA/?date=2022-01-14"),
+        ("24-phone-monitoring-site", "/monitoring/reports/SLA/sites/Group_3?date=2022-01-14"),
+        ("25-phone-monitoring-month", "/monitoring/reports/SLA/sites/Group_3/month?month=2022-01"),
+        (
+            "26-phone-monitoring-why",
+            "/monitoring/reports/SLA/sites/Group_3/explain?date=2022-01-14",
+        ),
+    ]:
+        page.goto(server + path)
+        demo.fits_the_screen(page, name)
+    context.close()
