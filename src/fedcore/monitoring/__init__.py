@@ -28,6 +28,10 @@ What the subsystem owns
   ``/api/v2/status/...``, ``/api/v3/results/{report}``, ``/api/v3/status/{report}``, with ARGO's
   shapes and string numbers, so argo-mon-library and existing dashboards read fedcore.
 
+Operators edit profiles, reports and recomputations on pages under ``/monitoring/`` (new
+versions from pasted or uploaded ARGO JSON, the workflow's decisions) through the same service
+functions as the REST API; anyone reads them.
+
 The layers follow the other subsystems (models, service, api, views, cli, compat): the service
 reads profiles, topology, downtimes, recomputations and results, calls the engine, and stores
 what it returns; a job recomputes the current day hourly and finalises the previous day. The
