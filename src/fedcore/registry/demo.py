@@ -474,7 +474,7 @@ def _downtimes(session: Session, sites: dict[str, Site], now: datetime) -> int:
         (
             "CSCS-LCG2",
             "OUTAGE",
-            -timedelta(days=9),
+            -timedelta(days=5),
             timedelta(hours=6),
             timedelta(days=4),
             "Cooling maintenance in the machine room",
