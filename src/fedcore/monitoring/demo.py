@@ -49,6 +49,8 @@ REPORT = "Critical"
 SEED = 20240115
 DAYS = 7
 """Full days before today with results."""
+BAD_DAY = timedelta(days=4)
+"""How long before today UNIBE-LHEP's bad day was."""
 MONITORING_HOST = "argo-mon.demo.example"
 
 STATES = ("OK", "WARNING", "UNKNOWN", "MISSING", "CRITICAL", "DOWNTIME")
@@ -221,14 +223,22 @@ class Plan:
         }
         self.silent: dict[tuple[str, str], tuple[int, int]] = {}
 
-    def scenario(self, group: str, service: str, metric: str | None, episode: Episode) -> None:
-        """Add an episode to the endpoints of ``service`` at ``group`` (every metric, or one)."""
+    def _at_group(self, group: str, service: str) -> list[Endpoint]:
         found = [e for e in self.endpoints if e.group == group and e.service == service]
         if not found:
             raise LookupError(f"the demo topology has no {service} at {group}")
-        for endpoint in found:
+        return found
+
+    def scenario(self, group: str, service: str, metric: str | None, episode: Episode) -> None:
+        """Add an episode to the endpoints of ``service`` at ``group`` (every metric, or one)."""
+        for endpoint in self._at_group(group, service):
             for series in _metrics(endpoint, metric):
                 self.episodes[series].append(episode)
+
+    def silence(self, group: str, service: str, start: int, end: int) -> None:
+        """No result of the endpoints of ``service`` at ``group`` from ``start`` to ``end``."""
+        for endpoint in self._at_group(group, service):
+            self.silent[endpoint.hostname, endpoint.service] = (start, end)
 
 
 def _plan(
@@ -244,7 +254,7 @@ def _plan(
             if series[:2] == (hostname, service_type):
                 episodes.append(Episode(start, end, "CRITICAL", OUTAGE_SUMMARY))
     today = days[-1]
-    bad_day = today - timedelta(days=4)
+    bad_day = today - BAD_DAY
     plan.scenario(
         "UNIBE-LHEP",
         "ARC-CE",
@@ -275,12 +285,12 @@ def _plan(
                 "CRITICAL - PROPFIND davs://se01.desy.example:2880/ timed out after 60 s",
             ),
         )
-    for endpoint in endpoints:
-        if endpoint.group == "ARNES" and endpoint.service == "Site-BDII":
-            plan.silent[endpoint.hostname, endpoint.service] = (
-                _at(today - timedelta(days=3), 20),
-                _at(today - timedelta(days=1), 7.5),
-            )
+    plan.silence(
+        "ARNES",
+        "Site-BDII",
+        _at(today - timedelta(days=3), 20),
+        _at(today - timedelta(days=1), 7.5),
+    )
     moment = _seconds(now)
     plan.scenario(
         "INFN-T1",
@@ -386,7 +396,7 @@ def load_demo(*, session: Session, settings: Settings) -> str:
             profiles=[ProfileRef(type=k, name=d["name"]) for k, d in profiles.items()],
         ),
     )
-    bad_day = today - timedelta(days=4)
+    bad_day = today - BAD_DAY
     recomputation = service.create_recomputation(
         session=session,
         actor=operator,
