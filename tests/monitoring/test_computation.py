@@ -156,12 +156,13 @@ def load_through_api(client: TestClient, headers: dict[str, str], case: dict[str
             headers=headers,
         )
         assert response.status_code == 201, response.text
-        decided = client.patch(
-            f"/api/monitoring/recomputations/{response.json()['id']}",
-            json={"status": raw["status"]},
-            headers=headers,
-        )
-        assert decided.status_code == 200, decided.text
+        if raw["status"] in {"approved", "running", "done"}:  # ARGO applies these
+            decided = client.patch(
+                f"/api/monitoring/recomputations/{response.json()['id']}",
+                json={"status": "approved"},
+                headers=headers,
+            )
+            assert decided.status_code == 200, decided.text
 
 
 def publish(client: TestClient, token: str, case: dict[str, Any]) -> None:
@@ -285,7 +286,9 @@ def test_the_current_day_stops_downtimes_at_now_and_the_job_finalises_the_day_be
 
     noon = datetime(2022, 1, 14, 12, 0, tzinfo=UTC)
     counts = service.compute_due(session=session, now=noon)
-    assert counts == {"computed": 2, "failed": 0}  # 2022-01-13 (over) and 2022-01-14 so far
+    # 2022-01-13 (over) and 2022-01-14 so far; the case's approved recomputation touched no
+    # day computed before, so it is done at once.
+    assert counts == {"computed": 2, "failed": 0, "recomputations": 1}
     days = {d.day: d for d in session.scalars(select(ComputedDay))}
     assert days[date(2022, 1, 13)].complete is True
     assert days[DAY].complete is False
@@ -306,7 +309,7 @@ def test_the_current_day_stops_downtimes_at_now_and_the_job_finalises_the_day_be
     assert endpoint.timeline[endpoint.timeline.index(downtime[0]) + 1][0] == "2022-01-14T12:00:00Z"
 
     later = service.compute_due(session=session, now=datetime(2022, 1, 14, 13, 5, tzinfo=UTC))
-    assert later == {"computed": 1, "failed": 0}  # the finished day is not computed again
+    assert later == {"computed": 1, "failed": 0, "recomputations": 0}  # 01-13 not again
 
 
 def fedcore(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -363,3 +366,57 @@ def test_the_compute_command(tmp_path: Path, case: dict[str, Any]) -> None:
     before = fedcore(tmp_path, "monitoring", "compute", "SLA", "--date", "2022-01-13")
     assert before.returncode == 2
     assert before.stderr == "error: date: report 'SLA' has no version valid on 2022-01-13\n"
+
+
+def test_an_approved_recomputation_is_applied_by_the_job_to_the_days_it_touches(
+    client: TestClient, federation: Federation, session: Session, case: dict[str, Any]
+) -> None:
+    operator = federation.operator
+    build_registry(session, operator.principal, case)
+    load_through_api(client, operator.headers, case)
+    publish(client, operator.token, case)
+    report_id = service.get_report(session=session, name="SLA").id
+    after = datetime(2022, 1, 15, 1, 0, tzinfo=UTC)
+    service.compute_due(session=session, now=after)
+
+    def group_availability() -> float:
+        session.expire_all()
+        return session.scalars(
+            select(DailyAR.availability).where(
+                DailyAR.report_id == report_id,
+                DailyAR.day == DAY,
+                DailyAR.level == "group",
+                DailyAR.group == "Group_1",
+            )
+        ).one()
+
+    assert group_availability() == 66.66667
+    asked = client.post(
+        "/api/monitoring/recomputations",
+        json={
+            "report": "SLA",
+            "start_time": "2022-01-14T00:00:00Z",
+            "end_time": "2022-01-14T23:59:59Z",
+            "reason": "a broken probe made Group_1 look down",
+            "applied_status_changes": [{"group": "Group_1", "state": "OK"}],
+        },
+        headers=federation.member.headers,
+    )
+    assert asked.status_code == 201, asked.text
+    assert asked.json()["status"] == "pending"
+    pending = service.compute_due(session=session, now=after)
+    assert pending["recomputations"] == 0
+    assert group_availability() == 66.66667
+
+    path = f"/api/monitoring/recomputations/{asked.json()['id']}"
+    refused = client.patch(path, json={"status": "approved"}, headers=federation.member.headers)
+    assert refused.status_code == 403
+    approved = client.patch(path, json={"status": "approved"}, headers=operator.headers)
+    assert approved.status_code == 200, approved.text
+    applied = service.compute_due(session=session, now=after)
+    assert applied == {"computed": 1, "failed": 0, "recomputations": 1}  # and today so far
+    assert group_availability() == 100.0
+    assert client.get(path).json()["status"] == "done"
+    again = client.patch(path, json={"status": "rejected"}, headers=operator.headers)
+    assert again.status_code == 409
+    assert again.json()["errors"][0]["field"] == "status"

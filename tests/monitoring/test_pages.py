@@ -222,7 +222,7 @@ def test_the_explanation_names_the_metric_results_downtimes_and_recomputations(
 
     excluded = page(client, f"/monitoring/reports/SLA/sites/Group_X/explain?date={DAY}")
     (recomputation,) = excluded.xpath('//ul[@class="recomputations"]/li')
-    assert "(running)" in text(recomputation)
+    assert "(approved)" in text(recomputation)
     assert "testing_compute_engine" in text(recomputation)
     assert [text(li) for li in recomputation.xpath("./ul/li")] == [
         "Service_X/Hostname_X/Metric_X set to EXCLUDED",

@@ -1,8 +1,9 @@
 """Who may do what in monitoring (actions ``monitoring.<entity>.<verb>``).
 
 Everybody, anonymous callers included, reads profiles, reports, recomputations and results.
-Operators (``Principal.is_admin``) pass every check: they write profiles and reports, request
-and decide recomputations, and compute days. Metric results are published by operators and by
+Any signed-in person may request a recomputation (site and NGI staff ask for corrections, as in
+ARGO). Operators (``Principal.is_admin``) pass every check: they write profiles and reports,
+decide recomputations, and compute days. Metric results are published by operators and by
 subjects holding the entitlement :data:`PUBLISHER_ENTITLEMENT`: a service account an operator
 gave it (``fedcore aai client entitlements``), or a member of a group whose role releases it.
 """
@@ -37,7 +38,12 @@ def _operators(_session: Session, _actor: Principal, _target: Any) -> bool:
     return False
 
 
+def _signed_in(_session: Session, _actor: Principal, _target: Any) -> bool:
+    return True  # anonymous callers never reach a rule (PermissionTable.allows)
+
+
 permissions.rule("monitoring.metric_data.publish")(_publisher)
+permissions.rule("monitoring.recomputation.request")(_signed_in)
 permissions.rule(
     "monitoring.profile.write",
     "monitoring.report.write",

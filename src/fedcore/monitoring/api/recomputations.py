@@ -1,5 +1,6 @@
-"""Recomputations under ``/api/monitoring/recomputations``: anyone reads, operators request
-and move them along ARGO's workflow (pending, approved, rejected, running, done)."""
+"""Recomputations under ``/api/monitoring/recomputations``: anyone reads, anyone signed in
+requests one, operators approve or reject it, and the computation job applies an approved one
+(running, then done)."""
 
 from __future__ import annotations
 
@@ -49,7 +50,7 @@ def get_recomputation(session: DbSession, recomputation_id: str) -> Recomputatio
 
 @router.post(
     "/recomputations",
-    summary="Request a recomputation (operators)",
+    summary="Request a recomputation (anyone signed in; pending until an operator decides)",
     status_code=201,
     response_model=RecomputationRead,
 )
@@ -67,7 +68,7 @@ def create_recomputation(
 
 @router.patch(
     "/recomputations/{recomputation_id}",
-    summary="Change a recomputation's status (operators)",
+    summary="Approve or reject a recomputation (operators); the computation job applies an approved one",
     response_model=RecomputationRead,
 )
 def decide_recomputation(

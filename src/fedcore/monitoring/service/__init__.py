@@ -22,6 +22,7 @@ from fedcore.monitoring.service.profiles import (
     update_profile,
 )
 from fedcore.monitoring.service.recomputations import (
+    DECISIONS,
     argo_document,
     create_recomputation,
     decide_recomputation,

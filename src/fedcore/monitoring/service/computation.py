@@ -260,13 +260,61 @@ def compute_report_day(
     return compute(session=session, report=report, day=day, now=now)
 
 
+def _compute_logged(session: Session, report: str, day: date, now: datetime) -> bool:
+    """Compute one day in a savepoint; a failure is logged (and rolled back), not raised."""
+    try:
+        with session.begin_nested():
+            compute(session=session, report=report, day=day, now=now)
+    except FedcoreError as exc:
+        log.warning("monitoring.compute_failed", report=report, day=str(day), error=str(exc))
+        return False
+    return True
+
+
+def apply_approved(*, session: Session, now: datetime | None = None) -> dict[str, int]:
+    """Apply every approved recomputation: it is ``running`` while the days it touches that
+    fedcore computed before (not imported history, which has no results to recompute) and
+    that are over are computed again, then ``done``. One whose days cannot all be computed
+    stays approved, to be tried again by the next run."""
+    now = now or utcnow()
+    counts = {"recomputations": 0, "days": 0, "failed": 0}
+    approved = session.scalars(
+        select(Recomputation)
+        .where(Recomputation.status == RecomputationStatus.APPROVED)
+        .order_by(Recomputation.id)
+    ).all()
+    for row in approved:
+        row.status = RecomputationStatus.RUNNING
+        session.flush()
+        touched = session.scalars(
+            select(ComputedDay.day).where(
+                ComputedDay.report_id == row.report_id,
+                ComputedDay.day >= row.start_time.date(),
+                ComputedDay.day <= min(row.end_time.date(), now.date() - DAY),
+            )
+        ).all()
+        failed = [day for day in touched if not _compute_logged(session, row.report.name, day, now)]
+        counts["days"] += len(touched) - len(failed)
+        counts["failed"] += len(failed)
+        row.status = RecomputationStatus.APPROVED if failed else RecomputationStatus.DONE
+        row.updated_at = utcnow()
+        counts["recomputations"] += not failed
+    session.flush()
+    return counts
+
+
 def compute_due(*, session: Session, now: datetime | None = None) -> dict[str, int]:
-    """The job's work for every enabled report: yesterday once it is over (if not computed
-    complete yet), and today up to now. A report that cannot be computed is logged and
-    counted; the others go on."""
+    """The job's work: approved recomputations (:func:`apply_approved`), then for every
+    enabled report yesterday once it is over (if not computed complete yet) and today up to
+    now. A report that cannot be computed is logged and counted; the others go on."""
     now = now or utcnow()
     today = now.date()
-    counts = {"computed": 0, "failed": 0}
+    applied = apply_approved(session=session, now=now)
+    counts = {
+        "computed": 0,
+        "failed": applied["failed"],
+        "recomputations": applied["recomputations"],
+    }
     for report in list_reports(session=session):
         for day in (today - DAY, today):
             version = version_at(report.versions, day)
@@ -279,16 +327,10 @@ def compute_due(*, session: Session, now: datetime | None = None) -> dict[str, i
             )
             if day < today and done:
                 continue
-            try:
-                with session.begin_nested():
-                    compute(session=session, report=report.name, day=day, now=now)
-            except FedcoreError as exc:
-                log.warning(
-                    "monitoring.compute_failed", report=report.name, day=str(day), error=str(exc)
-                )
-                counts["failed"] += 1
-            else:
+            if _compute_logged(session, report.name, day, now):
                 counts["computed"] += 1
+            else:
+                counts["failed"] += 1
     return counts
 
 

@@ -1,8 +1,12 @@
-"""Recomputations (reference §5.2): operators' corrections of a report's period, with ARGO's
-workflow (pending -> approved / rejected -> running -> done). Their documents are argo-web-api
-recomputation objects; one is stored only if the engine loads it with the report's operations
-profile (states named in ``applied_status_changes`` must be declared there, or ``EXCLUDED``).
-Approved, running and done recomputations apply when a day they touch is computed."""
+"""Recomputations (reference §5.2): corrections of a report's period, with ARGO's workflow.
+
+Anyone signed in requests one (``pending``); an operator approves or rejects it
+(:data:`DECISIONS`); the computation job then recomputes every past day it touches
+(``running``) and marks it ``done`` (:func:`computation.apply_approved`). Approved, running and
+done recomputations apply whenever a day they touch is computed; pending and rejected ones
+never. Their documents are argo-web-api recomputation objects; one is stored only if the engine
+loads it with the report's operations profile (states named in ``applied_status_changes`` must
+be declared there, or ``EXCLUDED``)."""
 
 from __future__ import annotations
 
@@ -14,9 +18,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fedcore.core.db import isoformat_z, utcnow
-from fedcore.core.errors import NotFound, ValidationFailed
+from fedcore.core.errors import NotFound, RuleViolation, ValidationFailed
 from fedcore.core.security import Principal
-from fedcore.monitoring.enums import ProfileKind
+from fedcore.monitoring.enums import ProfileKind, RecomputationStatus
 from fedcore.monitoring.models import Recomputation
 from fedcore.monitoring.permissions import permissions
 from fedcore.monitoring.recomputations import load_recomputations
@@ -26,6 +30,13 @@ from fedcore.monitoring.service.reports import get_report, profile_names, report
 from fedcore.monitoring.states import InputError, load_operations_profile
 
 SELECTIONS = ("exclude", "exclude_monitoring_source", "exclude_metrics", "applied_status_changes")
+
+DECISIONS: dict[str, tuple[RecomputationStatus, ...]] = {
+    RecomputationStatus.PENDING: (RecomputationStatus.APPROVED, RecomputationStatus.REJECTED),
+    RecomputationStatus.APPROVED: (RecomputationStatus.REJECTED,),
+}
+"""What an operator may move a recomputation to, by its status; ``running`` and ``done`` are
+the computation's."""
 
 
 def argo_document(row: Recomputation) -> dict[str, Any]:
@@ -53,7 +64,7 @@ def _utc(value: datetime, field: str) -> datetime:
 def create_recomputation(
     *, session: Session, actor: Principal, data: RecomputationCreate
 ) -> Recomputation:
-    permissions.require("monitoring.recomputation.write", session=session, actor=actor)
+    permissions.require("monitoring.recomputation.request", session=session, actor=actor)
     start = _utc(data.start_time, "start_time")
     end = _utc(data.end_time, "end_time")
     if end < start:
@@ -109,10 +120,17 @@ def get_recomputation(*, session: Session, recomputation_id: str) -> Recomputati
 def decide_recomputation(
     *, session: Session, actor: Principal, recomputation_id: str, data: RecomputationDecision
 ) -> Recomputation:
-    """Move a recomputation along its workflow (operators); the days it touches change when
-    they are next computed (``fedcore monitoring compute``)."""
+    """An operator's decision (:data:`DECISIONS`); an approved recomputation is applied by the
+    next run of the computation job (or ``fedcore monitoring compute`` per day)."""
     permissions.require("monitoring.recomputation.write", session=session, actor=actor)
     row = get_recomputation(session=session, recomputation_id=recomputation_id)
+    allowed = DECISIONS.get(row.status, ())
+    if data.status not in allowed:
+        choices = " or ".join(allowed) if allowed else "nothing (it is decided)"
+        raise RuleViolation(
+            f"a {row.status} recomputation can become {choices}, not {data.status}",
+            field="status",
+        )
     row.status = data.status
     row.updated_at = utcnow()
     session.flush()

@@ -1,7 +1,7 @@
 """A report's recomputations (``/monitoring/reports/{report}/recomputations``): the list with
-their status, the request form, and the operators' buttons that move one along ARGO's
-workflow (pending -> approved or rejected, approved -> running, running -> done), through the
-same service functions as the REST API."""
+their status, the request form (anyone signed in), and the operators' approve and reject buttons
+(``service.DECISIONS``; the computation job then runs an approved one and marks it done),
+through the same service functions as the REST API."""
 
 from __future__ import annotations
 
@@ -25,19 +25,7 @@ from fedcore.monitoring.views.editing import Errors, Posted, may_write, parse_js
 
 router = APIRouter()
 
-NEXT: dict[str, tuple[RecomputationStatus, ...]] = {
-    RecomputationStatus.PENDING: (RecomputationStatus.APPROVED, RecomputationStatus.REJECTED),
-    RecomputationStatus.APPROVED: (RecomputationStatus.RUNNING, RecomputationStatus.REJECTED),
-    RecomputationStatus.RUNNING: (RecomputationStatus.DONE,),
-}
-"""The steps the page offers from each status (none from rejected and done)."""
-
-ACTIONS = {
-    RecomputationStatus.APPROVED: "Approve",
-    RecomputationStatus.REJECTED: "Reject",
-    RecomputationStatus.RUNNING: "Mark running",
-    RecomputationStatus.DONE: "Mark done",
-}
+ACTIONS = {RecomputationStatus.APPROVED: "Approve", RecomputationStatus.REJECTED: "Reject"}
 COLOURS = {
     RecomputationStatus.PENDING: "amber",
     RecomputationStatus.APPROVED: "green",
@@ -77,10 +65,11 @@ def _render(
         status_code=status_code,
         report=found,
         recomputations=[service.argo_document(row) for row in reversed(rows)],
-        next_steps=NEXT,
+        next_steps=service.DECISIONS,
         actions=ACTIONS,
         colours=COLOURS,
-        may_write=may_write(session, principal, "monitoring.recomputation.write"),
+        may_decide=may_write(session, principal, "monitoring.recomputation.write"),
+        may_request=may_write(session, principal, "monitoring.recomputation.request"),
         values=values or {selection: "[]" for selection in SELECTIONS},
         errors=errors or {},
         decision_errors=decision_errors or {},
