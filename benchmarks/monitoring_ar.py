@@ -87,8 +87,15 @@ SITE_MIX = (
 THRESHOLD_METRIC = "eu.egi.WebDAV-Get"
 
 
+METRICS = {
+    service: [f"{prefix}-{check}" for check in CHECKS] for service, (_, prefix) in SERVICES.items()
+}
+
+
 def metrics_of(service: str) -> list[str]:
-    return [f"{SERVICES[service][1]}-{check}" for check in CHECKS]
+    """The service type's metric names (one string object per name, as an interning reader
+    of storage would hand them)."""
+    return METRICS[service]
 
 
 def metric_profile_json() -> dict[str, Any]:

@@ -30,7 +30,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Any
 
 from fedcore.monitoring.ar import DailyAR, daily_ar
 from fedcore.monitoring.profiles import AggregationProfile, FunctionGroup, MetricProfile
@@ -39,6 +38,7 @@ from fedcore.monitoring.states import OperationsProfile, TruthTable
 from fedcore.monitoring.thresholds import ThresholdProfile
 from fedcore.monitoring.timelines import (
     DAY_SECONDS,
+    Point,
     Timeline,
     build,
     combine,
@@ -208,18 +208,22 @@ class _Day:
         return EntityAR(group, service, hostname, ar, seconds)
 
 
+_NO_STATUS = ""
+"""The carried-over status of a metric new in the profile that has none (no state is empty)."""
+
+
 class _Changes:
     """The day's results of every expected metric whose status is its probe's (no threshold
-    rule names the metric), reduced while they are read to the points where the status
-    changes: ``points[key]`` is ``[t0, s0, t1, s1, ...]``, ``t0`` the day's start and ``s0``
-    the carried-over status (None for a metric new in the profile without one). A result
-    whose status repeats the one before it changes no timeline, so only the first of a run
-    is kept (and its status checked). This needs the results in time order, as storage reads
-    them; :meth:`read` answers False when they are not."""
+    rule names the metric), reduced while they are read to the points where a metric's status
+    changes. A result whose status repeats the one before it changes no timeline, so only the
+    first of a run is kept (and its status checked); the status in force per metric is all
+    there is to look up per result. This needs the results in time order, as storage reads
+    them: :meth:`read` answers False when they are not."""
 
-    def __init__(self, start: int, initial: Mapping[Key, str | None]) -> None:
+    def __init__(self, start: int, initial: Mapping[Key, str]) -> None:
         self.start = start
-        self.points: dict[Key, list[Any]] = {key: [start, state] for key, state in initial.items()}
+        self.initial = initial
+        self.points: dict[Key, list[Point]] = {}
         self.bad: dict[Key, MetricResult] = {}
         """The first result of each metric whose status the profile does not declare."""
 
@@ -233,9 +237,21 @@ class _Changes:
     ) -> bool:
         """Reduce ``results`` (the day's; the others are skipped) into :attr:`points`, and
         append those of the metrics in ``raw`` there; False if they are not in time order
-        (unless ``ordered`` is False: then :attr:`points` must be empty)."""
+        (unless ``ordered`` is False: then :attr:`initial` must be empty)."""
         start, end, drops, states = self.start, day.end, day.drops, day.ops.states
-        get, get_raw, bad = self.points.get, raw.get, self.bad
+        # The status in force per metric, as hosts[hostname][slots[service, metric]]: a
+        # hostname is found by identity or by its cached hash among a few thousand, and the
+        # (service, metric) pairs are few, where one dict of every metric outgrows the caches.
+        slots: dict[tuple[str, str], int] = {}
+        for service, _, metric in self.initial:
+            slots.setdefault((service, metric), len(slots))
+        hosts: dict[str, list[str | None]] = {}
+        for (service, hostname, metric), state in self.initial.items():
+            if hostname not in hosts:
+                hosts[hostname] = [None] * len(slots)
+            hosts[hostname][slots[service, metric]] = state
+        host_of, slot_of, get_raw, bad = hosts.get, slots.get, raw.get, self.bad
+        changes: list[tuple[Key, int, str]] = []
         last = start
         for result in results:
             t = result.timestamp
@@ -244,38 +260,40 @@ class _Changes:
             if t < last and ordered:
                 return False
             last = t
-            key = (result.service, result.hostname, result.metric)
-            points = get(key)
-            if points is None:
-                collected = get_raw(key)
-                if collected is not None and not (
-                    drops is not None and drops(result.monitoring_host, t)
-                ):
-                    collected.append(result)
+            current = host_of(result.hostname)
+            slot = slot_of((result.service, result.metric))
+            if current is not None and slot is not None and (now := current[slot]) is not None:
+                status = result.status
+                if status != now and not (drops is not None and drops(result.monitoring_host, t)):
+                    key = (result.service, result.hostname, result.metric)
+                    if status not in states:
+                        bad.setdefault(key, result)
+                    current[slot] = status
+                    changes.append((key, t, status))
                 continue
-            status = result.status
-            if status != points[-1] and not (
+            collected = get_raw((result.service, result.hostname, result.metric))
+            if collected is not None and not (
                 drops is not None and drops(result.monitoring_host, t)
             ):
-                if status not in states:
-                    bad.setdefault(key, result)
-                points += (t, status)
+                collected.append(result)
+        for key, t, status in changes:
+            self.points.setdefault(key, []).append((t, status))
         return True
 
     def timeline(self, key: Key, day: _Day, new: bool) -> Timeline:
         """The metric's timeline; ``new``: the metric is new in the profile today."""
-        points = self.points[key]
-        initial = points[1]
-        if initial is None:
-            initial = day.ops.unknown if new and len(points) == 2 else day.ops.missing
-        return build(self.start, initial, zip(points[2::2], points[3::2], strict=True))
+        points = self.points.get(key, [])
+        initial = self.initial[key]
+        if initial == _NO_STATUS:
+            initial = day.ops.unknown if new and not points else day.ops.missing
+        return build(self.start, initial, points)
 
 
 def _metric_timelines(day: _Day) -> list[StatusTimeline]:
     data = day.data
     previous = _carry_over(day, data.previous_day)
     lines: list[tuple[Endpoint, str, str, Key]] = []
-    initial: dict[Key, str | None] = {}
+    initial: dict[Key, str] = {}
     raw: dict[Key, list[MetricResult]] = {}
     for endpoint in data.topology.endpoints:
         function = data.aggregation.function_of(endpoint.service)
@@ -291,7 +309,7 @@ def _metric_timelines(day: _Day) -> list[StatusTimeline]:
                 if prior is not None:
                     initial[key] = prior.status
                 elif (endpoint.service, metric) in data.new_metrics:
-                    initial[key] = None
+                    initial[key] = _NO_STATUS
                 else:
                     initial[key] = day.ops.missing
     changes = _Changes(day.start, initial)
