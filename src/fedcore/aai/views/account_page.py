@@ -24,10 +24,11 @@ from fedcore.aai.service import (
     tokens,
     upstream,
 )
-from fedcore.aai.views.session import redirect, signed_in
+from fedcore.aai.views.session import signed_in
 from fedcore.aai.views.upstream import sign_in_choices
 from fedcore.core.deps import CsrfChecked, DbSession
 from fedcore.core.errors import FedcoreError, NotFound
+from fedcore.core.forms import redirect
 from fedcore.core.templating import flash, render
 
 router = APIRouter()

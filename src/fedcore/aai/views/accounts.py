@@ -26,12 +26,12 @@ from fedcore.aai.views.session import (
     current_login_session,
     end_browser_session,
     local_path,
-    redirect,
     signed_in,
 )
 from fedcore.aai.views.upstream import sign_in_choices
 from fedcore.core.deps import AppSettings, CsrfChecked, DbSession
 from fedcore.core.errors import FedcoreError, NotAuthenticated, RuleViolation, ValidationFailed
+from fedcore.core.forms import redirect
 from fedcore.core.ratelimit import failure_limiter
 from fedcore.core.templating import flash, render
 

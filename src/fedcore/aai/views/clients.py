@@ -21,8 +21,6 @@ from fedcore.aai.models import Client
 from fedcore.aai.permissions import permissions
 from fedcore.aai.schemas import DEFAULT_SCOPES, ClientCreate, ClientUpdate
 from fedcore.aai.service import clients
-from fedcore.aai.views.forms import Errors, FormFields, attempt, sign_in_first
-from fedcore.aai.views.session import redirect
 from fedcore.core.deps import (
     AppSettings,
     CsrfChecked,
@@ -30,6 +28,7 @@ from fedcore.core.deps import (
     DbSession,
     get_settings_dep,
 )
+from fedcore.core.forms import Errors, FormFields, attempt, redirect, sign_in_first
 from fedcore.core.security import Principal
 from fedcore.core.templating import flash, render
 

@@ -15,6 +15,7 @@ from starlette.responses import RedirectResponse
 from fedcore.aai.models import Account, LoginSession
 from fedcore.aai.service import accounts, profile, sessions
 from fedcore.aai.service.sessions import LOCAL_ISSUER
+from fedcore.core.forms import redirect
 
 SESSION_KEY = "op_sid"
 PENDING_KEY = "aai_pending"
@@ -94,8 +95,3 @@ def local_path(target: str) -> str:
     ):
         return target
     return "/"
-
-
-def redirect(path: str) -> RedirectResponse:
-    """303 See Other: after a form post the browser fetches ``path`` with GET."""
-    return RedirectResponse(path, status_code=303)

@@ -32,12 +32,12 @@ from fedcore.aai.service.upstream import UpstreamLogin
 from fedcore.aai.views.session import (
     complete_sign_in,
     local_path,
-    redirect,
     signed_in,
 )
 from fedcore.core.config import Settings
 from fedcore.core.deps import AppSettings, CsrfChecked, DbSession
 from fedcore.core.errors import FedcoreError, NotAuthenticated, RuleViolation
+from fedcore.core.forms import redirect
 from fedcore.core.logging import get_logger
 from fedcore.core.templating import flash, render
 

@@ -2,7 +2,7 @@
 (``/monitoring/reports/``), each a list of documents versioned by date with the forms that add
 one. Anyone reads them; operators write, through the same service functions as the REST API.
 
-A form's change runs in a savepoint (:func:`submit`): bad input (JSON that does not parse, a
+A form's change runs in a savepoint (:meth:`fedcore.core.forms.Post.submit`): bad input (JSON that does not parse, a
 document the engine refuses) comes back as the page again, answered 422 with the message next
 to the field and nothing stored; a change that went through redirects (post/redirect/get).
 """
@@ -11,30 +11,22 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from functools import partial
-from typing import Annotated, Any, TypeVar
+from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Request
-from pydantic import ValidationError
+from fastapi import APIRouter, Request
 from sqlalchemy.orm import Session
-from starlette.datastructures import FormData, UploadFile
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from fedcore.core.db import utcnow
-from fedcore.core.deps import CsrfChecked, CurrentPrincipal, DbSession
-from fedcore.core.errors import (
-    FedcoreError,
-    Forbidden,
-    NotAuthenticated,
-    NotFound,
-    ValidationFailed,
-)
+from fedcore.core.deps import CurrentPrincipal, DbSession
+from fedcore.core.errors import NotFound, ValidationFailed
+from fedcore.core.forms import Errors, Post, Posted, Rename
 from fedcore.core.security import Principal
-from fedcore.core.templating import flash, render
+from fedcore.core.templating import render
 from fedcore.monitoring import service
 from fedcore.monitoring.enums import ProfileKind
 from fedcore.monitoring.models import Profile, Report
@@ -52,8 +44,6 @@ from fedcore.monitoring.states import load_operations_profile
 
 router = APIRouter()
 
-T = TypeVar("T")
-Errors = dict[str, str]
 FIRST_SEGMENT = re.compile(r"[^.\[]+")
 DEFAULT_TOPOLOGY = {"group": {"type": "NGI", "group": {"type": "SITES"}}}
 
@@ -61,96 +51,19 @@ DEFAULT_TOPOLOGY = {"group": {"type": "NGI", "group": {"type": "SITES"}}}
 # --- forms ----------------------------------------------------------------------------------
 
 
-async def read_form(request: Request) -> FormData:
-    return await request.form()
+def form_field(fields: Rename = str) -> Rename:
+    """The form field showing a service's field: the one ``fields`` names for it, else its
+    first segment, e.g. ``document`` for ``document.operations[0]`` (the rest of the place
+    then leads the message, see :func:`fedcore.core.forms.attempt`)."""
 
+    def name(field: str) -> str:
+        renamed = fields(field)
+        if renamed != field:
+            return renamed
+        match = FIRST_SEGMENT.match(field)
+        return match.group(0) if match else "form"
 
-@dataclass(frozen=True)
-class Post:
-    """A posted form, its CSRF token checked, with the viewer and the database session."""
-
-    request: Request
-    session: Session
-    principal: Principal
-    form: FormData
-
-    def text(self, name: str) -> str:
-        value = self.form.get(name, "")
-        return value.strip() if isinstance(value, str) else ""
-
-    def texts(self, *names: str) -> dict[str, str]:
-        return {name: self.text(name) for name in names}
-
-    def upload(self, name: str) -> str:
-        """The text of an uploaded file, or ``""`` when none was chosen."""
-        value = self.form.get(name)
-        if not isinstance(value, UploadFile) or not value.filename:
-            return ""
-        return value.file.read().decode("utf-8", errors="replace").strip()
-
-
-def read_post(
-    request: Request,
-    session: DbSession,
-    principal: CurrentPrincipal,
-    _csrf: CsrfChecked,
-    form: Annotated[FormData, Depends(read_form)],
-) -> Post:
-    return Post(request, session, principal, form)
-
-
-Posted = Annotated[Post, Depends(read_post)]
-
-
-def form_field(field: str, fields: Callable[[str], str] = str) -> tuple[str, str]:
-    """The form field of a service's field name (its first segment, renamed by ``fields``) and
-    the rest of the place, e.g. ``document.operations[0]`` -> ``("document", "operations[0]")``."""
-    renamed = fields(field)
-    if renamed != field:
-        return renamed, ""
-    match = FIRST_SEGMENT.match(field)
-    head = match.group(0) if match else "form"
-    return fields(head), field[len(head) :].lstrip(".")
-
-
-def submit(
-    post: Post,
-    change: Callable[[], T],
-    *,
-    again: Callable[..., Response],
-    done: Callable[[T], tuple[str, str]],
-    fields: Callable[[str], str] = str,
-) -> Response:
-    """Sign in first; run ``change`` in a savepoint. Bad input: ``again(errors=...,
-    status_code=...)`` with nothing changed, each message next to its form field (``fields``
-    renames service field names to form field names). Success: the notice and a redirect to
-    the page ``done(result)`` names. Who-may-not errors go on to the error page."""
-    if not post.principal.is_authenticated:
-        target = quote(post.request.url.path, safe="/")
-        return RedirectResponse(f"/login?next={target}", status_code=303)
-    problems: list[tuple[str, str]] = []
-    status_code = 422
-    try:
-        with post.session.begin_nested():
-            result = change()
-    except ValidationError as exc:
-        problems = [
-            (".".join(str(p) for p in error["loc"]) or "form", error["msg"])
-            for error in exc.errors()
-        ]
-    except (Forbidden, NotAuthenticated):
-        raise
-    except FedcoreError as exc:
-        problems, status_code = [(exc.field or "form", exc.detail)], exc.status
-    if problems:
-        errors: Errors = {}
-        for field, message in problems:
-            name, rest = form_field(field, fields)
-            errors.setdefault(name, f"{rest}: {message}" if rest else message)
-        return again(errors=errors, status_code=status_code)
-    notice, target = done(result)
-    flash(post.request, notice)
-    return RedirectResponse(target, status_code=303)
+    return name
 
 
 def parse_json(text: str, field: str) -> Any:
@@ -245,11 +158,11 @@ def profile_create(post: Posted) -> Response:
             session=post.session, actor=post.principal, kind=kind, data=data
         )
 
-    return submit(
-        post,
+    return post.submit(
         change,
         again=partial(_render_profiles, post.request, post.session, post.principal, values=values),
         done=lambda p: (f"The {p.kind} profile {p.name} is created.", profile_path(p.kind, p.name)),
+        fields=form_field(),
     )
 
 
@@ -332,8 +245,7 @@ def profile_add_version(post: Posted, kind: str, name: str) -> Response:
             session=post.session, actor=post.principal, kind=_kind(kind), name=name, data=data
         )
 
-    return submit(
-        post,
+    return post.submit(
         change,
         again=partial(
             _render_profile, post.request, post.session, post.principal, kind, name, values=values
@@ -342,6 +254,7 @@ def profile_add_version(post: Posted, kind: str, name: str) -> Response:
             f"The version of {p.name} from {values['valid_from']} is stored.",
             f"{profile_path(p.kind, p.name)}?version={values['valid_from']}",
         ),
+        fields=form_field(),
     )
 
 
@@ -488,14 +401,13 @@ def report_create(post: Posted) -> Response:
         )
         return service.create_report(session=post.session, actor=post.principal, data=data)
 
-    return submit(
-        post,
+    return post.submit(
         change,
         again=partial(
             _render_reports, post.request, post.session, post.principal, values=form.values
         ),
         done=lambda r: (f"The report {r.name} is created.", report_path(r.name)),
-        fields=form.fields,
+        fields=form_field(form.fields),
     )
 
 
@@ -544,8 +456,7 @@ def report_add_version(post: Posted, report: str) -> Response:
             session=post.session, actor=post.principal, name=report, data=data
         )
 
-    return submit(
-        post,
+    return post.submit(
         change,
         again=partial(
             _render_report, post.request, post.session, post.principal, report, values=form.values
@@ -554,5 +465,5 @@ def report_add_version(post: Posted, report: str) -> Response:
             f"The version of {r.name} from {form.values['valid_from']} is stored.",
             report_path(r.name),
         ),
-        fields=form.fields,
+        fields=form_field(form.fields),
     )

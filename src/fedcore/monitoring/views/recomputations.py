@@ -15,13 +15,14 @@ from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from fedcore.core.deps import CurrentPrincipal, DbSession
+from fedcore.core.forms import Errors, Posted
 from fedcore.core.security import Principal
 from fedcore.core.templating import render
 from fedcore.monitoring import service
 from fedcore.monitoring.enums import RecomputationStatus
 from fedcore.monitoring.models import Recomputation
 from fedcore.monitoring.schemas import RecomputationCreate, RecomputationDecision
-from fedcore.monitoring.views.editing import Errors, Posted, may_write, parse_json, submit
+from fedcore.monitoring.views.editing import form_field, may_write, parse_json
 
 router = APIRouter()
 
@@ -113,14 +114,14 @@ def recomputation_request(post: Posted, report: str) -> Response:
         )
         return service.create_recomputation(session=post.session, actor=post.principal, data=data)
 
-    return submit(
-        post,
+    return post.submit(
         change,
         again=partial(_render, post.request, post.session, post.principal, report, values=values),
         done=lambda row: (
             f"Recomputation {row.uuid} is requested; it is pending until an operator approves it.",
             recomputations_path(row.report.name),
         ),
+        fields=form_field(),
     )
 
 
@@ -129,8 +130,7 @@ def recomputation_decide(post: Posted, recomputation_id: str) -> Response:
     row = service.get_recomputation(session=post.session, recomputation_id=recomputation_id)
     report = row.report.name
     status = post.text("status")
-    return submit(
-        post,
+    return post.submit(
         lambda: service.decide_recomputation(
             session=post.session,
             actor=post.principal,
@@ -149,4 +149,5 @@ def recomputation_decide(post: Posted, recomputation_id: str) -> Response:
             f"Recomputation {changed.uuid} is {changed.status}.",
             recomputations_path(report),
         ),
+        fields=form_field(),
     )

@@ -1,24 +1,23 @@
-"""What every registry page module shares: rendering with the status colours, form handling
-(a change in a savepoint, errors by field), list filters and paging links, absolute links, and
-turning a time typed on a site's wall clock into UTC.
+"""What every registry page module shares: rendering with the status colours, list filters
+and paging links, absolute links, and turning a time typed on a site's wall clock into UTC (form
+handling is :mod:`fedcore.core.forms`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
-from fastapi import Depends, Request
+from fastapi import Request
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
-from starlette.datastructures import FormData
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from fedcore.core.config import Settings
-from fedcore.core.errors import FedcoreError, Forbidden, NotAuthenticated
+from fedcore.core.forms import Errors, validation_errors
 from fedcore.core.security import Principal
 from fedcore.core.templating import render
 from fedcore.registry import feeds
@@ -31,16 +30,7 @@ from fedcore.registry.schemas import RoleFilter
 PAGE_SIZE = 50
 FEED_HISTORY = timedelta(days=31)
 
-T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
-Errors = dict[str, str]
-
-
-async def read_form(request: Request) -> FormData:
-    return await request.form()
-
-
-FormFields = Annotated[FormData, Depends(read_form)]
 
 
 def colour(value: str) -> str:
@@ -53,37 +43,6 @@ def colour(value: str) -> str:
 
 def render_page(request: Request, name: str, status_code: int = 200, **context: Any) -> Response:
     return render(request, name, status_code=status_code, colour=colour, **context)
-
-
-def redirect(path: str) -> RedirectResponse:
-    return RedirectResponse(path, status_code=303)
-
-
-def validation_errors(exc: ValidationError, rename: Callable[[str], str] = str) -> Errors:
-    errors: Errors = {}
-    for error in exc.errors():
-        name = rename(".".join(str(p) for p in error["loc"]) or "form")
-        message = error["msg"].removeprefix("Value error, ")
-        if error["type"] == "string_pattern_mismatch":
-            message = "contains characters or a form that is not allowed here"
-        errors.setdefault(name, message)
-    return errors
-
-
-def attempt(
-    session: Session, action: Callable[[], T], rename: Callable[[str], str] = str
-) -> tuple[T | None, Errors, int]:
-    """Run a change in a savepoint: its result, or the errors by field and an HTTP status with
-    nothing changed. Who-may-not errors propagate to the error page (or the sign-in page)."""
-    try:
-        with session.begin_nested():
-            return action(), {}, 200
-    except ValidationError as exc:
-        return None, validation_errors(exc, rename), 422
-    except (Forbidden, NotAuthenticated):
-        raise
-    except FedcoreError as exc:
-        return None, {rename(exc.field or "form"): exc.detail}, exc.status
 
 
 def filter_values(request: Request, model: type[BaseModel]) -> dict[str, str]:

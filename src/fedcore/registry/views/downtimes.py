@@ -13,6 +13,7 @@ from starlette.responses import Response
 
 from fedcore.core.db import utcnow
 from fedcore.core.deps import AppSettings, CsrfChecked, CurrentPrincipal, DbSession
+from fedcore.core.forms import Errors, attempt, redirect
 from fedcore.core.security import Principal
 from fedcore.core.templating import flash
 from fedcore.registry import feeds
@@ -23,17 +24,14 @@ from fedcore.registry.schemas import DowntimeFilter
 from fedcore.registry.service import browse
 from fedcore.registry.views.common import (
     PAGE_SIZE,
-    Errors,
     absolute,
     allows,
-    attempt,
     downtime_link,
     downtime_state,
     filter_values,
     first_link,
     next_link,
     parse_filter,
-    redirect,
     render_page,
 )
 

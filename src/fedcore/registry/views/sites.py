@@ -15,6 +15,7 @@ from starlette.responses import Response
 
 from fedcore.core.db import utcnow
 from fedcore.core.deps import AppSettings, CsrfChecked, CurrentPrincipal, DbSession
+from fedcore.core.forms import Errors, FormFields, attempt, redirect
 from fedcore.core.security import Principal
 from fedcore.core.templating import flash
 from fedcore.registry import service as registry
@@ -37,17 +38,13 @@ from fedcore.registry.service import browse
 from fedcore.registry.views.common import (
     FEED_HISTORY,
     PAGE_SIZE,
-    Errors,
-    FormFields,
     allows,
-    attempt,
     calendar_response,
     downtime_state,
     filter_values,
     first_link,
     next_link,
     parse_filter,
-    redirect,
     render_page,
     roles_over,
     wall_clock_to_utc,

@@ -6,7 +6,7 @@ configurations), ``/aai/groups/{path}/applications/{id}`` (the page the admins' 
 and ``/aai/invitations/{token}`` (accept an invitation).
 
 Every change goes through :mod:`fedcore.aai.service` in a savepoint, one round per form
-(:func:`fedcore.aai.views.forms.submit`): on bad input the page is shown again with the message
+(:func:`fedcore.core.forms.Post.submit`): on bad input the page is shown again with the message
 next to the field and nothing changed; on success a redirect back.
 """
 

@@ -13,10 +13,10 @@ from starlette.responses import Response
 from fedcore.aai.enums import ApplicationStatus
 from fedcore.aai.models import Application, Enrolment, Group
 from fedcore.aai.service import enrolment, groups, vos
-from fedcore.aai.views.forms import Errors, Posted, sign_in_first
 from fedcore.aai.views.vos.common import AdminPost, admin_group, enrolment_of, group_page
 from fedcore.core.deps import AppSettings, CurrentPrincipal, DbSession
 from fedcore.core.errors import NotFound, ValidationFailed
+from fedcore.core.forms import Errors, Posted, sign_in_first
 from fedcore.core.templating import render
 
 router = APIRouter()

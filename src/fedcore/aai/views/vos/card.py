@@ -15,11 +15,11 @@ from fedcore.aai.enums import VoStatus
 from fedcore.aai.models import Vo
 from fedcore.aai.schemas_vo import VoUpdate
 from fedcore.aai.service import enrolment, groups, vos
-from fedcore.aai.views.forms import Errors, Posted
 from fedcore.aai.views.vos.catalogue import ID_CARD, id_card_values
 from fedcore.aai.views.vos.common import VO_STATUS_COLOURS
 from fedcore.core.deps import CurrentPrincipal, DbSession
 from fedcore.core.errors import NotFound, ValidationFailed
+from fedcore.core.forms import Errors, Posted
 from fedcore.core.security import Principal
 from fedcore.core.templating import render
 

@@ -15,9 +15,9 @@ from fedcore.aai.enums import VoStatus
 from fedcore.aai.models import Vo
 from fedcore.aai.schemas_vo import VoCreate
 from fedcore.aai.service import vos
-from fedcore.aai.views.forms import Errors, Posted
 from fedcore.aai.views.vos.common import VO_STATUS_COLOURS
 from fedcore.core.deps import CurrentPrincipal, DbSession
+from fedcore.core.forms import Errors, Posted
 from fedcore.core.security import Principal
 from fedcore.core.templating import render
 

@@ -16,9 +16,9 @@ from starlette.responses import Response
 from fedcore.aai.enums import ApplicationStatus, VoStatus
 from fedcore.aai.models import Enrolment, Group
 from fedcore.aai.service import enrolment, groups, memberships
-from fedcore.aai.views.forms import Errors, Post, Posted
 from fedcore.core.deps import CurrentPrincipal, DbSession
 from fedcore.core.errors import NotFound
+from fedcore.core.forms import Errors, Post, Posted, Rename
 from fedcore.core.security import Principal
 from fedcore.core.templating import render
 
@@ -119,7 +119,7 @@ class GroupPost(Post):
         values: dict[str, Any],
         notice: Callable[[T], str],
         subject: str = "",
-        fields: Mapping[str, str] | None = None,
+        fields: Mapping[str, str] | Rename = str,
     ) -> Response:
         """A form of the group's page: on bad input the page again with the form ``form`` (a
         member's: ``subject``) showing ``values`` and the errors; on success ``notice(result)``

@@ -14,9 +14,9 @@ from starlette.responses import Response
 from fedcore.aai.models import Enrolment, Group
 from fedcore.aai.service import enrolment, groups
 from fedcore.aai.service.enrolment import EnrolmentChanges, EnrolmentData
-from fedcore.aai.views.forms import Errors, sign_in_first
 from fedcore.aai.views.vos.common import AdminPost, admin_group, enrolment_of, group_page
 from fedcore.core.deps import CurrentPrincipal, DbSession
+from fedcore.core.forms import Errors, sign_in_first
 from fedcore.core.templating import render
 
 router = APIRouter()

@@ -8,9 +8,9 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from fedcore.aai.service import groups
-from fedcore.aai.views.forms import sign_in_first
 from fedcore.aai.views.vos.common import AdminPost, admin_group, render_group
 from fedcore.core.deps import CurrentPrincipal, DbSession
+from fedcore.core.forms import sign_in_first
 
 router = APIRouter()
 

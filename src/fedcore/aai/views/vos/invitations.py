@@ -12,10 +12,10 @@ from starlette.responses import Response
 
 from fedcore.aai.models import Group, Invitation, Membership
 from fedcore.aai.service import enrolment, groups, vos
-from fedcore.aai.views.forms import Errors, Posted, sign_in_first
 from fedcore.aai.views.vos.common import AdminPost
 from fedcore.core.deps import AppSettings, CurrentPrincipal, DbSession
 from fedcore.core.errors import ValidationFailed
+from fedcore.core.forms import Errors, Posted, sign_in_first
 from fedcore.core.templating import render
 
 router = APIRouter()
