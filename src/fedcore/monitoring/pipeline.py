@@ -35,7 +35,7 @@ from fedcore.monitoring.ar import DailyAR, daily_ar
 from fedcore.monitoring.profiles import AggregationProfile, FunctionGroup, MetricProfile
 from fedcore.monitoring.recomputations import Recomputations
 from fedcore.monitoring.states import OperationsProfile, TruthTable
-from fedcore.monitoring.thresholds import ThresholdProfile
+from fedcore.monitoring.thresholds import ThresholdProfile, ThresholdRule
 from fedcore.monitoring.timelines import (
     DAY_SECONDS,
     Point,
@@ -155,7 +155,6 @@ class _Day:
             self.downtimes.setdefault((downtime.hostname, downtime.service), []).append(downtime)
         recomputations = data.recomputations
         self.drops = recomputations.drops if recomputations.sources else None
-        self.changed_levels = {change.level for change in recomputations.changes}
         self.ruled_metrics = (
             frozenset(metric for _, _, metric in data.thresholds.rules)
             if data.thresholds is not None
@@ -170,20 +169,18 @@ class _Day:
             f"{format_timestamp(result.timestamp)}: status",
         )
 
-    def status(self, group: str, result: MetricResult) -> tuple[str, bool]:
-        """The result's status after thresholds, and whether a rule decided it."""
+    def status(self, result: MetricResult, rule: ThresholdRule | None) -> tuple[str, bool]:
+        """The result's status after its threshold ``rule``, and whether the rule decided it."""
         status = result.status
         if status not in self.ops.states:
             self.check(result)
-        if self.data.thresholds is None or self.and_table is None:
+        if rule is None or self.and_table is None or not result.actual_data:
             return status, False
-        decided = self.data.thresholds.evaluate(
-            group, result.hostname, result.metric, result.actual_data, self.and_table
-        )
-        return (status, False) if decided is None else (decided[0], True)
+        decided = rule.decide(result.actual_data, self.and_table)
+        return (status, False) if decided is None else (decided, True)
 
     def changed(self, level: str, line: StatusTimeline) -> StatusTimeline:
-        if level not in self.changed_levels:
+        if level not in self.data.recomputations.levels:
             return line
         element = {
             "group": line.group,
@@ -191,8 +188,11 @@ class _Day:
             "hostname": line.hostname,
             "metric": line.metric,
         }
+        changes = self.data.recomputations.changes_for(level, element)
+        if not changes:
+            return line
         timeline = line.timeline
-        for change in self.data.recomputations.changes_for(level, element):
+        for change in changes:
             timeline = overlay(timeline, change.period.start, change.period.end, change.state)
         return replace(line, timeline=timeline)
 
@@ -355,16 +355,20 @@ def _raw_timeline(
     results: Sequence[MetricResult],
 ) -> tuple[Timeline, bool]:
     """A metric's timeline from every one of its results (thresholds may apply; any order)."""
+    thresholds = day.data.thresholds
+    rule = (
+        None if thresholds is None else thresholds.select(endpoint.group, endpoint.hostname, metric)
+    )
     decided = False
     if prior is not None:
-        initial, decided = day.status(endpoint.group, prior)
+        initial, decided = day.status(prior, rule)
     elif not results and (endpoint.service, metric) in day.data.new_metrics:
         initial = day.ops.unknown
     else:
         initial = day.ops.missing
     points = []
     for result in results:
-        status, by_rule = day.status(endpoint.group, result)
+        status, by_rule = day.status(result, rule)
         decided = decided or by_rule
         points.append((result.timestamp, status))
     return build(day.start, initial, points), decided

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from fedcore.monitoring.states import EXCLUDED, InputError, OperationsProfile, field, text
@@ -36,9 +37,6 @@ class SourceExclusion:
     host: str
     start: int
     end: int
-
-    def drops(self, monitoring_host: str | None, timestamp: int) -> bool:
-        return monitoring_host == self.host and self.start <= timestamp <= self.end
 
 
 @dataclass(frozen=True)
@@ -73,15 +71,32 @@ class Recomputations:
     group_exclusions: Mapping[str, tuple[Period, ...]] | None = None
     changes: tuple[StatusChange, ...] = ()
 
+    @cached_property
+    def windows(self) -> Mapping[str, tuple[tuple[int, int], ...]]:
+        """The excluded windows ``(start, end)`` (both included) by monitoring host."""
+        windows: dict[str, list[tuple[int, int]]] = {}
+        for source in self.sources:
+            windows.setdefault(source.host, []).append((source.start, source.end))
+        return {host: tuple(spans) for host, spans in windows.items()}
+
     def drops(self, monitoring_host: str | None, timestamp: int) -> bool:
-        return any(source.drops(monitoring_host, timestamp) for source in self.sources)
+        spans = self.windows.get(monitoring_host) if monitoring_host is not None else None
+        return spans is not None and any(start <= timestamp <= end for start, end in spans)
 
     def excluded_periods(self, group: str) -> tuple[Period, ...]:
         return (self.group_exclusions or {}).get(group, ())
 
+    @cached_property
+    def levels(self) -> Mapping[str, tuple[StatusChange, ...]]:
+        """The changes by the level of the elements they select."""
+        levels: dict[str, list[StatusChange]] = {}
+        for change in self.changes:
+            levels.setdefault(change.level, []).append(change)
+        return {level: tuple(changes) for level, changes in levels.items()}
+
     def changes_for(self, level: str, element: Mapping[str, str | None]) -> list[StatusChange]:
         """The changes selecting ``element``, least specific first (apply in this order)."""
-        chosen = [c for c in self.changes if c.level == level and c.selects(element)]
+        chosen = [c for c in self.levels.get(level, ()) if c.selects(element)]
         return sorted(chosen, key=lambda c: len(c.selector))
 
 

@@ -95,18 +95,16 @@ def combine(timelines: Sequence[Timeline], table: TruthTable) -> Timeline:
         raise ValueError("combined timelines must start at the same instant")
     if len(timelines) == 1:
         return timelines[0]
-    instants = sorted({t for timeline in timelines for t, _ in timeline})
-    positions = [0] * len(timelines)
+    if all(len(timeline) == 1 for timeline in timelines):
+        return ((start, table.fold(timeline[0][1] for timeline in timelines)),)
+    # every point of every input, in time order (an input has one point per instant)
+    events = sorted((t, i, state) for i, timeline in enumerate(timelines) for t, state in timeline)
     current = [timeline[0][1] for timeline in timelines]
     points: list[Point] = []
-    for t in instants:
-        for i, timeline in enumerate(timelines):
-            position = positions[i]
-            while position < len(timeline) and timeline[position][0] <= t:
-                current[i] = timeline[position][1]
-                position += 1
-            positions[i] = position
-        points.append((t, table.fold(current)))
+    for (t, i, state), following in zip(events, (*events[1:], (None, 0, "")), strict=True):
+        current[i] = state
+        if following[0] != t:
+            points.append((t, table.fold(current)))
     return merge(points)
 
 
