@@ -5,6 +5,7 @@ feed, a downtime's page, and ending or deleting one.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -12,10 +13,9 @@ from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from fedcore.core.db import utcnow
-from fedcore.core.deps import AppSettings, CsrfChecked, CurrentPrincipal, DbSession
-from fedcore.core.forms import Errors, attempt, redirect
+from fedcore.core.deps import AppSettings, CurrentPrincipal, DbSession
+from fedcore.core.forms import Errors, Posted
 from fedcore.core.security import Principal
-from fedcore.core.templating import flash
 from fedcore.registry import feeds
 from fedcore.registry import service as registry
 from fedcore.registry.enums import Classification, Severity
@@ -164,43 +164,28 @@ def downtime_page(
 
 
 @router.post("/downtimes/{downtime_id}/end")
-def end_downtime(
-    request: Request,
-    downtime_id: int,
-    session: DbSession,
-    principal: CurrentPrincipal,
-    _csrf: CsrfChecked,
-) -> Response:
-    downtime = registry.get_downtime(session=session, downtime_id=downtime_id)
-    _, errors, status = attempt(
-        session,
-        lambda: registry.end_downtime(session=session, actor=principal, downtime_id=downtime.id),
+def end_downtime(post: Posted, downtime_id: int) -> Response:
+    downtime = registry.get_downtime(session=post.session, downtime_id=downtime_id)
+    return post.submit(
+        lambda: registry.end_downtime(
+            session=post.session, actor=post.principal, downtime_id=downtime.id
+        ),
+        again=partial(_render_downtime, post.request, post.session, post.principal, downtime),
+        done=lambda _: (
+            f"Downtime {downtime.primary_key} ends within a minute.",
+            f"/registry/downtimes/{downtime.id}",
+        ),
     )
-    if errors:
-        return _render_downtime(
-            request, session, principal, downtime, errors=errors, status_code=status
-        )
-    flash(request, f"Downtime {downtime.primary_key} ends within a minute.")
-    return redirect(f"/registry/downtimes/{downtime.id}")
 
 
 @router.post("/downtimes/{downtime_id}/delete")
-def delete_downtime(
-    request: Request,
-    downtime_id: int,
-    session: DbSession,
-    principal: CurrentPrincipal,
-    _csrf: CsrfChecked,
-) -> Response:
-    downtime = registry.get_downtime(session=session, downtime_id=downtime_id)
+def delete_downtime(post: Posted, downtime_id: int) -> Response:
+    downtime = registry.get_downtime(session=post.session, downtime_id=downtime_id)
     site_id, key = downtime.site_id, downtime.primary_key
-    _, errors, status = attempt(
-        session,
-        lambda: registry.delete_downtime(session=session, actor=principal, downtime_id=downtime.id),
+    return post.submit(
+        lambda: registry.delete_downtime(
+            session=post.session, actor=post.principal, downtime_id=downtime.id
+        ),
+        again=partial(_render_downtime, post.request, post.session, post.principal, downtime),
+        done=lambda _: (f"Downtime {key} deleted.", f"/registry/sites/{site_id}"),
     )
-    if errors:
-        return _render_downtime(
-            request, session, principal, downtime, errors=errors, status_code=status
-        )
-    flash(request, f"Downtime {key} deleted.")
-    return redirect(f"/registry/sites/{site_id}")

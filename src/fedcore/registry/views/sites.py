@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -14,10 +15,9 @@ from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from fedcore.core.db import utcnow
-from fedcore.core.deps import AppSettings, CsrfChecked, CurrentPrincipal, DbSession
-from fedcore.core.forms import Errors, FormFields, attempt, redirect
+from fedcore.core.deps import AppSettings, CurrentPrincipal, DbSession
+from fedcore.core.forms import Errors, Posted
 from fedcore.core.security import Principal
-from fedcore.core.templating import flash
 from fedcore.registry import service as registry
 from fedcore.registry.enums import (
     CERTIFICATION_TRANSITIONS,
@@ -144,37 +144,30 @@ def site_page(
 
 
 @router.post("/sites/{site_id}/certification")
-def change_certification(
-    request: Request,
-    site_id: int,
-    session: DbSession,
-    principal: CurrentPrincipal,
-    _csrf: CsrfChecked,
-    form: FormFields,
-) -> Response:
-    site = registry.get_site(session=session, site_id=site_id)
-    values = {"status": str(form.get("status", "")), "reason": str(form.get("reason", ""))}
-    _, errors, status = attempt(
-        session,
+def change_certification(post: Posted, site_id: int) -> Response:
+    site = registry.get_site(session=post.session, site_id=site_id)
+    values = post.values("status", "reason")
+    return post.submit(
         lambda: registry.change_certification_status(
-            session=session,
-            actor=principal,
+            session=post.session,
+            actor=post.principal,
             site_id=site.id,
             data=CertificationStatusChange.model_validate(values),
         ),
-    )
-    if errors:
-        return _render_site(
-            request,
-            session,
-            principal,
+        again=lambda errors, status_code: _render_site(
+            post.request,
+            post.session,
+            post.principal,
             site,
-            status_code=status,
+            status_code=status_code,
             cert_errors=errors,
             cert_values=values,
-        )
-    flash(request, f"{site.short_name} is now {site.certification_status}.")
-    return redirect(f"/registry/sites/{site.id}")
+        ),
+        done=lambda _: (
+            f"{site.short_name} is now {site.certification_status}.",
+            f"/registry/sites/{site.id}",
+        ),
+    )
 
 
 @router.get("/sites/{site_id}/downtimes.ics")
@@ -242,16 +235,10 @@ SERVICE_FLAGS = ("production", "monitored", "beta", "notify")
 
 
 @router.post("/sites/{site_id}/services")
-def add_service(
-    request: Request,
-    site_id: int,
-    session: DbSession,
-    principal: CurrentPrincipal,
-    _csrf: CsrfChecked,
-    form: FormFields,
-) -> Response:
-    site = registry.get_site(session=session, site_id=site_id)
-    values: dict[str, Any] = {name: str(form.get(name, "")) for name in SERVICE_TEXT_FIELDS}
+def add_service(post: Posted, site_id: int) -> Response:
+    site = registry.get_site(session=post.session, site_id=site_id)
+    form = post.form
+    values: dict[str, Any] = {**post.values(*SERVICE_TEXT_FIELDS)}
     values |= {flag: flag in form for flag in SERVICE_FLAGS}
     values["scopes"] = [str(s) for s in form.getlist("scopes")]
     rows: list[int] = []
@@ -272,11 +259,10 @@ def add_service(
             parts[1] = str(rows[int(parts[1])])
         return ".".join(parts)
 
-    service, errors, status = attempt(
-        session,
+    return post.submit(
         lambda: registry.create_service(
-            session=session,
-            actor=principal,
+            session=post.session,
+            actor=post.principal,
             data=ServiceCreate.model_validate(
                 {
                     **{k: values[k] for k in (*SERVICE_TEXT_FIELDS, *SERVICE_FLAGS, "scopes")},
@@ -285,14 +271,15 @@ def add_service(
                 }
             ),
         ),
-        rename,
+        again=partial(
+            _service_form_page, post.request, post.session, post.principal, site, values=values
+        ),
+        done=lambda service: (
+            f"Service {service.hostname} ({service.service_type.name}) added.",
+            f"/registry/services/{service.id}",
+        ),
+        fields=rename,
     )
-    if service is None:
-        return _service_form_page(
-            request, session, principal, site, values=values, errors=errors, status_code=status
-        )
-    flash(request, f"Service {service.hostname} ({service.service_type.name}) added.")
-    return redirect(f"/registry/services/{service.id}")
 
 
 def _downtime_form_page(
@@ -336,21 +323,11 @@ def downtime_form(
 
 
 @router.post("/sites/{site_id}/downtimes")
-def declare_downtime(
-    request: Request,
-    site_id: int,
-    session: DbSession,
-    principal: CurrentPrincipal,
-    _csrf: CsrfChecked,
-    form: FormFields,
-) -> Response:
-    site = registry.get_site(session=session, site_id=site_id)
-    values: dict[str, Any] = {
-        name: str(form.get(name, ""))
-        for name in ("severity", "description", "zone", "start", "end")
-    }
-    values["services"] = [str(v) for v in form.getlist("services")]
-    values["endpoints"] = [str(v) for v in form.getlist("endpoints")]
+def declare_downtime(post: Posted, site_id: int) -> Response:
+    site = registry.get_site(session=post.session, site_id=site_id)
+    values: dict[str, Any] = {**post.values("severity", "description", "zone", "start", "end")}
+    values["services"] = [str(v) for v in post.form.getlist("services")]
+    values["endpoints"] = [str(v) for v in post.form.getlist("endpoints")]
     errors: Errors = {}
     zone = values["zone"] if values["zone"] in {"UTC", site.timezone} else ""
     if not zone:
@@ -367,26 +344,24 @@ def declare_downtime(
         errors["services"] = "choose services of this site"
     if not set(values["endpoints"]) <= own_endpoints:
         errors["endpoints"] = "choose endpoints of this site's services"
-    if not errors:
-        data = {
-            "severity": values["severity"],
-            "description": values["description"],
-            "services": values["services"],
-            "endpoints": values["endpoints"],
-            **times,
-        }
-        downtime, errors, status = attempt(
-            session,
-            lambda: registry.create_downtime(
-                session=session, actor=principal, data=DowntimeCreate.model_validate(data)
-            ),
+    if errors:
+        return _downtime_form_page(
+            post.request, site, values=values, errors=errors, status_code=422
         )
-        if downtime is not None:
-            flash(
-                request,
-                f"Downtime {downtime.primary_key} declared ({downtime.classification}).",
-            )
-            return redirect(f"/registry/downtimes/{downtime.id}")
-    else:
-        status = 422
-    return _downtime_form_page(request, site, values=values, errors=errors, status_code=status)
+    data = {
+        "severity": values["severity"],
+        "description": values["description"],
+        "services": values["services"],
+        "endpoints": values["endpoints"],
+        **times,
+    }
+    return post.submit(
+        lambda: registry.create_downtime(
+            session=post.session, actor=post.principal, data=DowntimeCreate.model_validate(data)
+        ),
+        again=partial(_downtime_form_page, post.request, site, values=values),
+        done=lambda downtime: (
+            f"Downtime {downtime.primary_key} declared ({downtime.classification}).",
+            f"/registry/downtimes/{downtime.id}",
+        ),
+    )
