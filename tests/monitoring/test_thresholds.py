@@ -102,6 +102,9 @@ def test_perfdata_parsing() -> None:
     assert parse_perfdata("'response time'=20ms;0;300 bad=x% other=1furlong") == {
         "response time": 20.0
     }
+    assert parse_perfdata("time=1s size=2B time=3s", labels={"time"}) == {"time": 3.0}
+    # with a backslash, a quote or whitespace beyond space, tab, CR and LF, split as a shell does
+    assert parse_perfdata("a\\ b=1 c=2\x0bd=3") == {"a b": 1.0, "c=2\x0bd": 3.0}
 
 
 @pytest.mark.parametrize(
