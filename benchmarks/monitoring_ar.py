@@ -164,8 +164,32 @@ def _patterns(rng: random.Random, count: int) -> list[list[str | None]]:
     return patterns
 
 
-def generate(scale: float, seed: int = SEED) -> Generated:
-    """A federation day at ``scale`` (1.0 = 1,000 sites, 20,000 endpoints)."""
+Planned = tuple[str, str, str, str, tuple[list[str | None], list[str | None]], bool]
+"""A metric's service, hostname, name, monitoring host, statuses (the day's, the previous
+day's) and whether the threshold rule names it."""
+PLAIN = "time=0.051426s;;;0.000000;60.000000"
+
+
+def _results(
+    by_offset: list[list[Planned]], times: list[int], day: int, perfdata: list[str]
+) -> list[MetricResult]:
+    """The results of the previous day (``day`` 0) or the day (1), oldest first."""
+    results: list[MetricResult] = []
+    append = results.append
+    for slot in range(SLOTS):
+        for offset, metrics in enumerate(by_offset):
+            t = times[day * DAY_SECONDS + slot * SLOT + offset]
+            for service, hostname, metric, source, patterns, ruled in metrics:
+                status = patterns[1 - day][slot]
+                if status is not None:
+                    perf = perfdata[(slot + offset) % len(perfdata)] if ruled else PLAIN
+                    append(MetricResult(t, service, hostname, metric, status, source, perf))
+    return results
+
+
+def generate(scale: float, seed: int = SEED, *, full_previous_day: bool = False) -> Generated:
+    """A federation day at ``scale`` (1.0 = 1,000 sites, 20,000 endpoints), with the last
+    result of each metric on the previous day, or all of them."""
     rng = random.Random(seed)
     start = day_start(DAY)
     sites = max(1, round(SITES * scale))
@@ -224,11 +248,9 @@ def generate(scale: float, seed: int = SEED) -> Generated:
     perfdata = [
         f"time={rng.lognormvariate(0.5, 1.2):.6f}s;;;0.000000;60.000000" for _ in range(2000)
     ]
-    plain = "time=0.051426s;;;0.000000;60.000000"
-    by_offset: list[list[tuple[str, str, str, str, list[str | None], bool]]] = [
-        [] for _ in range(SLOT)
-    ]
+    by_offset: list[list[Planned]] = [[] for _ in range(SLOT)]
     previous: list[MetricResult] = []
+    earlier = random.Random(seed + 1)  # the previous day's patterns (not drawn from rng)
     for e, endpoint in enumerate(endpoints):
         source = MONITORING_HOSTS[e % 2]
         for metric in metrics_of(endpoint.service):
@@ -240,7 +262,7 @@ def generate(scale: float, seed: int = SEED) -> Generated:
                     endpoint.hostname,
                     metric,
                     source,
-                    pattern,
+                    (pattern, patterns[earlier.randrange(len(patterns))]),
                     metric == THRESHOLD_METRIC,
                 )
             )
@@ -253,20 +275,13 @@ def generate(scale: float, seed: int = SEED) -> Generated:
                         metric,
                         "OK" if rng.random() < 0.97 else "CRITICAL",
                         source,
-                        plain,
+                        PLAIN,
                     )
                 )
     previous.sort(key=lambda r: r.timestamp)
-    results: list[MetricResult] = []
-    append = results.append
-    for slot in range(SLOTS):
-        for offset, metrics in enumerate(by_offset):
-            t = times[DAY_SECONDS + slot * SLOT + offset]
-            for service, hostname, metric, source, pattern, ruled in metrics:
-                status = pattern[slot]
-                if status is not None:
-                    perf = perfdata[(slot + offset) % len(perfdata)] if ruled else plain
-                    append(MetricResult(t, service, hostname, metric, status, source, perf))
+    if full_previous_day:
+        previous = _results(by_offset, times, 0, perfdata)
+    results = _results(by_offset, times, 1, perfdata)
     day_input = DayInput(
         day=DAY,
         operations=ops,
@@ -316,8 +331,8 @@ def digest(result: DayResult) -> str:
     return sha.hexdigest()[:16]
 
 
-def run_one(scale: float, repeat: int) -> dict[str, Any]:
-    generated = generate(scale)
+def run_one(scale: float, repeat: int, full_previous_day: bool) -> dict[str, Any]:
+    generated = generate(scale, full_previous_day=full_previous_day)
     best = None
     for _ in range(repeat):
         began = time.perf_counter()
@@ -347,10 +362,17 @@ def main() -> None:
     )
     parser.add_argument("--quick", action="store_true", help="1 %% and 10 %% only")
     parser.add_argument("--repeat", type=int, default=1, help="runs per scale; the best is shown")
+    parser.add_argument(
+        "--previous-day",
+        choices=("last", "full"),
+        default="last",
+        help="the previous day's last result per metric (default) or all of them, as the "
+        "storage path reads them",
+    )
     parser.add_argument("--one", type=float, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one is not None:
-        print(json.dumps(run_one(args.one / 100, args.repeat)))
+        print(json.dumps(run_one(args.one / 100, args.repeat, args.previous_day == "full")))
         return
     scales = [1.0, 10.0] if args.quick else args.scale
     rows = []
@@ -368,6 +390,8 @@ def main() -> None:
                 str(scale),
                 "--repeat",
                 str(args.repeat),
+                "--previous-day",
+                args.previous_day,
             ],
             check=True,
             capture_output=True,

@@ -27,9 +27,10 @@ recomputation count as unknown (its status timeline is unchanged).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
+from typing import Any
 
 from fedcore.monitoring.ar import DailyAR, daily_ar
 from fedcore.monitoring.profiles import AggregationProfile, FunctionGroup, MetricProfile
@@ -119,24 +120,43 @@ class DayResult:
 Key = tuple[str, str, str]
 
 
-def _carry_over(day: _Day, results: Sequence[MetricResult]) -> dict[Key, MetricResult]:
-    """The latest kept result before the day per (service, hostname, metric); of several at
-    the same second the last given (one pass, whatever the order of ``results``)."""
+def _slots(keys: Iterable[Key]) -> tuple[dict[tuple[str, str], int], dict[str, list[Any]]]:
+    """Per-metric values laid out for lookups by the million: ``hosts[hostname][slot]``, with
+    ``slots[service, metric]`` the slot (every value None). A hostname is found by identity or
+    by its cached hash among a few thousand and the (service, metric) pairs are few, where one
+    dict of every metric outgrows the CPU caches."""
+    slots: dict[tuple[str, str], int] = {}
+    hostnames: dict[str, None] = {}
+    for service, hostname, metric in keys:
+        slots.setdefault((service, metric), len(slots))
+        hostnames[hostname] = None
+    return slots, {hostname: [None] * len(slots) for hostname in hostnames}
+
+
+def _carry_over(
+    day: _Day, results: Sequence[MetricResult], keys: Collection[Key]
+) -> dict[Key, MetricResult]:
+    """The latest kept result before the day of each metric of ``keys``; of several at the
+    same second the last given (one pass, whatever the order of ``results``)."""
     start = day.start
     drops = day.drops
-    latest: dict[Key, MetricResult] = {}
-    get = latest.get
+    slots, hosts = _slots(keys)
+    host_of, slot_of = hosts.get, slots.get
     for result in results:
         t = result.timestamp
         if t >= start:
             continue
-        key = (result.service, result.hostname, result.metric)
-        known = get(key)
+        latest = host_of(result.hostname)
+        slot = slot_of((result.service, result.metric))
+        if latest is None or slot is None:
+            continue
+        known = latest[slot]
         if (known is None or known.timestamp <= t) and not (
             drops is not None and drops(result.monitoring_host, t)
         ):
-            latest[key] = result
-    return latest
+            latest[slot] = result
+    found = ((key, hosts[key[1]][slots[key[0], key[2]]]) for key in keys)
+    return {key: result for key, result in found if result is not None}
 
 
 class _Day:
@@ -239,16 +259,8 @@ class _Changes:
         append those of the metrics in ``raw`` there; False if they are not in time order
         (unless ``ordered`` is False: then :attr:`initial` must be empty)."""
         start, end, drops, states = self.start, day.end, day.drops, day.ops.states
-        # The status in force per metric, as hosts[hostname][slots[service, metric]]: a
-        # hostname is found by identity or by its cached hash among a few thousand, and the
-        # (service, metric) pairs are few, where one dict of every metric outgrows the caches.
-        slots: dict[tuple[str, str], int] = {}
-        for service, _, metric in self.initial:
-            slots.setdefault((service, metric), len(slots))
-        hosts: dict[str, list[str | None]] = {}
+        slots, hosts = _slots(self.initial)
         for (service, hostname, metric), state in self.initial.items():
-            if hostname not in hosts:
-                hosts[hostname] = [None] * len(slots)
             hosts[hostname][slots[service, metric]] = state
         host_of, slot_of, get_raw, bad = hosts.get, slots.get, raw.get, self.bad
         changes: list[tuple[Key, int, str]] = []
@@ -291,27 +303,25 @@ class _Changes:
 
 def _metric_timelines(day: _Day) -> list[StatusTimeline]:
     data = day.data
-    previous = _carry_over(day, data.previous_day)
     lines: list[tuple[Endpoint, str, str, Key]] = []
-    initial: dict[Key, str] = {}
-    raw: dict[Key, list[MetricResult]] = {}
     for endpoint in data.topology.endpoints:
         function = data.aggregation.function_of(endpoint.service)
-        if function is None:
-            continue
-        for metric in data.metric_profile.of(endpoint.service):
-            key = (endpoint.service, endpoint.hostname, metric)
-            lines.append((endpoint, function.name, metric, key))
-            if metric in day.ruled_metrics:
-                raw[key] = []
-            else:
-                prior = previous.get(key)
-                if prior is not None:
-                    initial[key] = prior.status
-                elif (endpoint.service, metric) in data.new_metrics:
-                    initial[key] = _NO_STATUS
-                else:
-                    initial[key] = day.ops.missing
+        if function is not None:
+            for metric in data.metric_profile.of(endpoint.service):
+                key = (endpoint.service, endpoint.hostname, metric)
+                lines.append((endpoint, function.name, metric, key))
+    previous = _carry_over(day, data.previous_day, {key: None for *_, key in lines}.keys())
+    initial: dict[Key, str] = {}
+    raw: dict[Key, list[MetricResult]] = {}
+    for endpoint, _, metric, key in lines:
+        if metric in day.ruled_metrics:
+            raw[key] = []
+        elif (prior := previous.get(key)) is not None:
+            initial[key] = prior.status
+        elif (endpoint.service, metric) in data.new_metrics:
+            initial[key] = _NO_STATUS
+        else:
+            initial[key] = day.ops.missing
     changes = _Changes(day.start, initial)
     if not changes.read(day, data.results, raw):
         changes = _Changes(day.start, {})
