@@ -2,9 +2,9 @@
 
 Issue 6 aims at over 1,000,000 metric results per second end to end on this machine (2 cores),
 growing linearly with the federation. **No peer runs side by side**: ARGO's engine is a Flink
-job (``argo-streaming``, ``flink_jobs_v2/batch_multi``) that needs a Flink cluster, HDFS or an
-AMS feed and argo-web-api's MongoDB to run; none of these is runnable on this machine, so the
-figures are set against the aim instead.
+batch job (``argo-streaming``, ``flink_jobs_v2/batch_multi``) and neither its source nor Flink
+is on this machine (the issue's conformance cases hold its inputs and outputs, not the job), so
+the figures are set against the aim instead.
 
 What it does: a seeded generator builds a federation day at 100 % scale: 1,000 sites under 40
 NGIs, 20,000 endpoints of five service types (two compute, two storage, one cloud; 20 per
@@ -20,7 +20,9 @@ aggregation profiles have ARGO's shapes (function groups compute, storage, cloud
 
 The engine is given what the storage path (``monitoring.service.computation.day_input``) hands
 it: a :class:`~fedcore.monitoring.pipeline.DayInput` whose results are
-:class:`~fedcore.monitoring.pipeline.MetricResult` objects oldest first. Only
+:class:`~fedcore.monitoring.pipeline.MetricResult` objects oldest first (hostnames and metric
+names are one string object per name, as an interning reader would hand them; the storage
+path's rows carry a string per row, which costs hashing on top). Only
 :func:`~fedcore.monitoring.pipeline.compute_day` is timed (generating the data is not), at 1 %,
 10 % and 100 % of the size, each scale in a fresh process (so peak memory is per scale). It
 prints, per scale, results, seconds, results per second, metric timelines and A/R rows, the peak
@@ -29,8 +31,11 @@ results); then the growth ratios time(10 %)/time(1 %) and time(100 %)/time(10 %)
 linear) and the 100 % rate against the aim.
 
     .venv/bin/python -m benchmarks.monitoring_ar [--scale 1 10 100] [--quick] [--repeat 1]
+        [--previous-day last|full]
 
-``--quick`` runs 1 % and 10 % only.
+``--quick`` runs 1 % and 10 % only. ``--previous-day full`` hands the engine every result of
+the previous day as well (twice the results), as the storage path reads them; by default only
+the last result of each metric on the previous day, which is all the carry-over keeps.
 """
 
 from __future__ import annotations
