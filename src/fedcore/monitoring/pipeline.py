@@ -120,17 +120,24 @@ class DayResult:
 Key = tuple[str, str, str]
 
 
-def _slots(keys: Iterable[Key]) -> tuple[dict[tuple[str, str], int], dict[str, list[Any]]]:
+_NO_SLOTS: Mapping[str, int] = {}
+
+
+def _slots(keys: Iterable[Key]) -> tuple[dict[str, dict[str, int]], dict[str, list[Any]]]:
     """Per-metric values laid out for lookups by the million: ``hosts[hostname][slot]``, with
-    ``slots[service, metric]`` the slot (every value None). A hostname is found by identity or
-    by its cached hash among a few thousand and the (service, metric) pairs are few, where one
-    dict of every metric outgrows the CPU caches."""
-    slots: dict[tuple[str, str], int] = {}
+    ``slots[service][metric]`` the slot (every value None). Hostnames, service types and metric
+    names are found by identity or by their cached hash among a few thousand, where one dict of
+    every metric outgrows the CPU caches."""
+    slots: dict[str, dict[str, int]] = {}
     hostnames: dict[str, None] = {}
+    count = 0
     for service, hostname, metric in keys:
-        slots.setdefault((service, metric), len(slots))
+        metrics = slots.setdefault(service, {})
+        if metric not in metrics:
+            metrics[metric] = count
+            count += 1
         hostnames[hostname] = None
-    return slots, {hostname: [None] * len(slots) for hostname in hostnames}
+    return slots, {hostname: [None] * count for hostname in hostnames}
 
 
 def _carry_over(
@@ -141,13 +148,13 @@ def _carry_over(
     start = day.start
     drops = day.drops
     slots, hosts = _slots(keys)
-    host_of, slot_of = hosts.get, slots.get
+    host_of, metrics_of = hosts.get, slots.get
     for result in results:
         t = result.timestamp
         if t >= start:
             continue
         latest = host_of(result.hostname)
-        slot = slot_of((result.service, result.metric))
+        slot = metrics_of(result.service, _NO_SLOTS).get(result.metric)
         if latest is None or slot is None:
             continue
         known = latest[slot]
@@ -155,7 +162,7 @@ def _carry_over(
             drops is not None and drops(result.monitoring_host, t)
         ):
             latest[slot] = result
-    found = ((key, hosts[key[1]][slots[key[0], key[2]]]) for key in keys)
+    found = ((key, hosts[key[1]][slots[key[0]][key[2]]]) for key in keys)
     return {key: result for key, result in found if result is not None}
 
 
@@ -261,8 +268,8 @@ class _Changes:
         start, end, drops, states = self.start, day.end, day.drops, day.ops.states
         slots, hosts = _slots(self.initial)
         for (service, hostname, metric), state in self.initial.items():
-            hosts[hostname][slots[service, metric]] = state
-        host_of, slot_of, get_raw, bad = hosts.get, slots.get, raw.get, self.bad
+            hosts[hostname][slots[service][metric]] = state
+        host_of, metrics_of, get_raw, bad = hosts.get, slots.get, raw.get, self.bad
         changes: list[tuple[Key, int, str]] = []
         last = start
         for result in results:
@@ -273,7 +280,7 @@ class _Changes:
                 return False
             last = t
             current = host_of(result.hostname)
-            slot = slot_of((result.service, result.metric))
+            slot = metrics_of(result.service, _NO_SLOTS).get(result.metric)
             if current is not None and slot is not None and (now := current[slot]) is not None:
                 status = result.status
                 if status != now and not (drops is not None and drops(result.monitoring_host, t)):
@@ -298,7 +305,7 @@ class _Changes:
         initial = self.initial[key]
         if initial == _NO_STATUS:
             initial = day.ops.unknown if new and not points else day.ops.missing
-        return build(self.start, initial, points)
+        return build(self.start, initial, points) if points else ((self.start, initial),)
 
 
 def _metric_timelines(day: _Day) -> list[StatusTimeline]:

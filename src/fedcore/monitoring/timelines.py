@@ -18,6 +18,7 @@ from __future__ import annotations
 import calendar
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
+from operator import itemgetter
 
 from fedcore.monitoring.states import InputError, TruthTable
 
@@ -63,7 +64,7 @@ def build(start: int, initial: str, points: Iterable[Point]) -> Timeline:
     Points before ``start`` are ignored; of several points at the same second the last given
     wins (a stable sort keeps their order).
     """
-    ordered = sorted((p for p in points if p[0] >= start), key=lambda p: p[0])
+    ordered = sorted((p for p in points if p[0] >= start), key=itemgetter(0))
     timeline: list[Point] = [(start, initial)]
     for t, state in ordered:
         if timeline[-1][0] == t:
