@@ -177,7 +177,12 @@ class StatusTimeline(Base):
     ``hostname``; a metric row ``metric``."""
 
     __tablename__ = "monitoring_status_timeline"
-    __table_args__ = (Index("ix_monitoring_status_timeline_day", "report_id", "day", "level"),)
+    __table_args__ = (
+        Index("ix_monitoring_status_timeline_day", "report_id", "day", "level"),
+        UniqueConstraint(
+            "report_id", "day", "level", "group", "function", "service", "hostname", "metric"
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     report_id: Mapped[int] = mapped_column(ForeignKey("monitoring_report.id", ondelete="CASCADE"))
@@ -201,7 +206,10 @@ class DailyAR(Base):
     topology tags without the prefix."""
 
     __tablename__ = "monitoring_daily_ar"
-    __table_args__ = (Index("ix_monitoring_daily_ar_day", "report_id", "level", "day"),)
+    __table_args__ = (
+        Index("ix_monitoring_daily_ar_day", "report_id", "level", "day"),
+        UniqueConstraint("report_id", "day", "level", "group", "service", "hostname"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     report_id: Mapped[int] = mapped_column(ForeignKey("monitoring_report.id", ondelete="CASCADE"))

@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, insert, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from fedcore.core.db import utcnow
@@ -218,8 +219,35 @@ def _ar_rows(
     ]
 
 
+def _lock_day(session: Session, report_id: int, day: date, now: datetime) -> ComputedDay:
+    """The day's :class:`ComputedDay` row (created if missing), locked until the transaction
+    ends, so that computations of one day follow each other (on SQLite the write transaction
+    already serialises writers)."""
+    exists = select(ComputedDay.id).where(
+        ComputedDay.report_id == report_id, ComputedDay.day == day
+    )
+    if session.scalar(exists) is None:
+        try:
+            with session.begin_nested():
+                session.add(
+                    ComputedDay(report_id=report_id, day=day, up_to=min(midnight(day), now))
+                )
+        except IntegrityError:
+            pass  # a concurrent computation of the day added it first
+    locked = session.scalar(
+        select(ComputedDay)
+        .where(ComputedDay.report_id == report_id, ComputedDay.day == day)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    assert locked is not None
+    return locked
+
+
 def compute(*, session: Session, report: str, day: date, now: datetime) -> ComputedDay:
-    """Compute and store one report's day as known at ``now``."""
+    """Compute and store one report's day as known at ``now``, in place of its earlier
+    computation; concurrent computations of one day wait for each other."""
+    computed = _lock_day(session, get_report(session=session, name=report).id, day, now)
     report_id, data, versions, read = day_input(session=session, report=report, day=day, now=now)
     try:
         result = pipeline.compute_day(data)
@@ -234,12 +262,6 @@ def compute(*, session: Session, report: str, day: date, now: datetime) -> Compu
     if ars:
         session.execute(insert(DailyAR), ars)
     end = midnight(day) + DAY
-    computed = session.scalar(
-        select(ComputedDay).where(ComputedDay.report_id == report_id, ComputedDay.day == day)
-    )
-    if computed is None:
-        computed = ComputedDay(report_id=report_id, day=day)
-        session.add(computed)
     computed.computed_at = utcnow()
     computed.up_to = min(end, now)
     computed.complete = now >= end
