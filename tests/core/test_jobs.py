@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 from fedcore.core.cli import jobs_app
 from fedcore.core.config import Settings
 from fedcore.core.db import make_sessionmaker, session_scope, utcnow
-from fedcore.core.jobs import LEASE, Job, claim, run_due, run_job
+from fedcore.core.jobs import Job, claim, run_due, run_job
 from fedcore.core.models import JobRun
 from fedcore.core.web import create_app
 from tests.aai.test_cli import database  # noqa: F401  (a fixture)
@@ -129,8 +129,32 @@ def test_a_dead_holders_lease_runs_out(factory: sessionmaker[Session]) -> None:
         assert not claim(session, frequent, now=now + timedelta(minutes=5), holder="b")
         assert not claim(session, frequent, now=now, holder="b", force=True)
     with session_scope(factory) as session:
-        assert claim(session, frequent, now=now + LEASE, holder="b")
+        assert claim(session, frequent, now=now + frequent.lease, holder="b")
     assert stored(factory, "test.frequent").holder == "b"
+
+
+def test_a_run_slower_than_the_period_is_not_started_again(
+    factory: sessionmaker[Session], settings: Settings
+) -> None:
+    hourly = job("test.slow", Counting())
+    now = utcnow()
+    with session_scope(factory) as session:
+        assert claim(session, hourly, now=now, holder="slow")
+    with session_scope(factory) as session:  # due again, but the first run is still going
+        assert not claim(session, hourly, now=now + timedelta(hours=3), holder="b")
+    assert run_job(factory, settings, hourly, holder="b") is None
+    short = Job(
+        name="test.short",
+        every=hourly.every,
+        run=hourly.run,
+        description="",
+        lease=timedelta(hours=2),
+    )
+    with session_scope(factory) as session:
+        assert claim(session, short, now=now, holder="dies")
+    with session_scope(factory) as session:
+        assert claim(session, short, now=now + timedelta(hours=3), holder="b")
+    assert stored(factory, "test.short").lease_until == now + timedelta(hours=5)
 
 
 def test_serve_runs_the_registered_jobs(tmp_path: Path) -> None:

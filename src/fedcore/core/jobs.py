@@ -6,9 +6,11 @@ A subsystem declares its jobs as :class:`Job` values in its ``jobs.py``; the com
 unless ``FEDCORE_JOBS_ENABLED`` is false: every ``FEDCORE_JOBS_TICK`` seconds it runs the jobs
 that are due. A job is due when its last run started at least ``every`` ago; a process runs it
 only after claiming its row in ``core_job_run`` with one conditional UPDATE, so with several
-processes or machines on one database each run happens once. The claim is a lease: a process
-that dies mid-run holds it for :data:`LEASE` at most. ``fedcore jobs list`` shows every job's
-last run, ``fedcore jobs run [NAME...]`` runs jobs now.
+processes or machines on one database each run happens once. The claim is a lease, the job's
+``lease`` (6 hours unless the job says otherwise): no other process starts the job while a run
+holds it, however long past ``every`` the run takes, so a job's lease must be longer than its
+slowest run; a process that dies mid-run holds it that long at most. ``fedcore jobs list``
+shows every job's last run, ``fedcore jobs run [NAME...]`` runs jobs now.
 
 A job's function gets its own write transaction (committed when it returns) and returns
 counts, kept with the run and logged as one line.
@@ -36,9 +38,6 @@ from fedcore.core.models import JobRun
 
 log = get_logger("fedcore.jobs")
 
-LEASE = timedelta(hours=1)
-"""How long a claimed run may take before another process may start the job again."""
-
 
 @dataclass(frozen=True)
 class Job:
@@ -47,6 +46,9 @@ class Job:
     every: timedelta
     run: Callable[[Session, Settings], Mapping[str, int]]
     description: str
+    lease: timedelta = timedelta(hours=6)
+    """How long a claimed run may take before another process may start the job again: far
+    longer than the job's slowest run."""
 
 
 _REGISTERED: dict[str, Job] = {}
@@ -88,7 +90,7 @@ def claim(session: Session, job: Job, *, now: datetime, holder: str, force: bool
     if not force:
         claim = claim.where(or_(JobRun.started_at.is_(None), JobRun.started_at <= now - job.every))
     result = session.execute(
-        claim.values(holder=holder, lease_until=now + LEASE, started_at=now),
+        claim.values(holder=holder, lease_until=now + job.lease, started_at=now),
         execution_options={"synchronize_session": False},
     )
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
