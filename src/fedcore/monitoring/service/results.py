@@ -14,17 +14,17 @@ from __future__ import annotations
 import base64
 import binascii
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import fastavro
 from sqlalchemy import Row, select, tuple_
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from fedcore.core.errors import Conflict
 from fedcore.core.security import Principal
 from fedcore.monitoring.enums import ProfileKind
 from fedcore.monitoring.models import MetricResult, Profile, ProfileVersion
@@ -66,7 +66,13 @@ DIFFERENT = (
     "a different result with this timestamp, hostname, service, metric and monitoring_host is "
     "already stored"
 )
+KEY = ("hostname", "service", "metric", "timestamp", "monitoring_host")
+"""A result's identity (the table's unique key)."""
+COMPARED = ("status", "summary", "message", "actual_data", "tags")
 LIMITS = {"hostname": 512, "service": 255, "metric": 255, "monitoring_host": 512}
+
+
+Key = tuple[str, str, str, datetime, str]
 
 
 @dataclass
@@ -76,7 +82,7 @@ class Checked:
     errors: list[tuple[str, str]] = field(default_factory=list)
 
     @property
-    def key(self) -> tuple[str, str, str, datetime, str]:
+    def key(self) -> Key:
         v = self.values
         return (v["hostname"], v["service"], v["metric"], v["timestamp"], v["monitoring_host"])
 
@@ -141,55 +147,59 @@ def check_record(index: int, raw: Any, states: frozenset[str]) -> Checked:
     return checked
 
 
-def _same(row: MetricResult, values: Mapping[str, Any]) -> bool:
-    return all(
-        getattr(row, name) == values[name]
-        for name in ("status", "summary", "message", "actual_data", "tags")
+def _insert_new(session: Session, records: Iterable[Checked]) -> dict[Key, int]:
+    """Insert the records whose identity is not stored, skipping the others (also those a
+    concurrent transaction stores first: PostgreSQL waits for it to end); the ids of the rows
+    inserted now, by identity. Rows go in in identity order, so that transactions inserting
+    overlapping batches wait for each other instead of deadlocking."""
+    values = [r.values for r in sorted(records, key=lambda r: r.key)]
+    if not values:
+        return {}
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    stmt = (
+        insert(MetricResult)
+        .on_conflict_do_nothing(index_elements=KEY)
+        .returning(MetricResult.id, *(getattr(MetricResult, name) for name in KEY))
     )
+    return {(h, s, m, t, mh): id_ for id_, h, s, m, t, mh in session.execute(stmt, values)}
+
+
+def _stored(session: Session, keys: Sequence[Key]) -> dict[Key, MetricResult]:
+    """The stored rows with these identities."""
+    columns = tuple_(*(getattr(MetricResult, name) for name in KEY))
+    rows: dict[Key, MetricResult] = {}
+    for chunk in range(0, len(keys), 500):
+        stmt = select(MetricResult).where(columns.in_(keys[chunk : chunk + 500]))
+        for found in session.scalars(stmt):
+            key = (found.hostname, found.service, found.metric, found.timestamp)
+            rows[(*key, found.monitoring_host)] = found
+    return rows
 
 
 def _store(session: Session, records: Sequence[Checked]) -> Ingested:
+    """Store the good records: each identity once (the first record with it), a record
+    identical to what is stored answered with the stored row, one that differs refused."""
     answer = Ingested()
-    good = [r for r in records if not r.errors]
-    rows: dict[tuple[str, str, str, datetime, str], MetricResult] = {}
-    if good:
-        columns = (
-            MetricResult.hostname,
-            MetricResult.service,
-            MetricResult.metric,
-            MetricResult.timestamp,
-            MetricResult.monitoring_host,
-        )
-        for chunk in range(0, len(good), 500):
-            keys = [r.key for r in good[chunk : chunk + 500]]
-            for found in session.scalars(select(MetricResult).where(tuple_(*columns).in_(keys))):
-                key = (found.hostname, found.service, found.metric, found.timestamp)
-                rows[(*key, found.monitoring_host)] = found
-    placed: list[tuple[int, MetricResult, bool]] = []
+    first: dict[Key, Checked] = {}
+    for record in records:
+        if not record.errors:
+            first.setdefault(record.key, record)
+    inserted = _insert_new(session, first.values())
+    held = {key: (row_id, first[key].values) for key, row_id in inserted.items()}
+    for key, row in _stored(session, [k for k in first if k not in inserted]).items():
+        held[key] = (row.id, {name: getattr(row, name) for name in COMPARED})
     for record in records:
         if record.errors:
             answer.refused.append((record.index, record.errors))
             continue
-        row = rows.get(record.key)
-        if row is None:
-            row = MetricResult(**record.values)
-            rows[record.key] = row
-            session.add(row)
-            placed.append((record.index, row, True))
-        elif _same(row, record.values):
-            placed.append((record.index, row, False))
+        row_id, values = held[record.key]
+        if record is first[record.key] and record.key in inserted:
+            answer.stored.append((record.index, row_id, True))
+        elif all(values[name] == record.values[name] for name in COMPARED):
+            answer.stored.append((record.index, row_id, False))
         else:
             answer.refused.append((record.index, [("status", DIFFERENT)]))
-    try:
-        with session.begin_nested():
-            session.flush()
-    except IntegrityError:
-        raise Conflict(
-            "another request stored some of these records at the same time; send the batch "
-            "again (records already stored are answered, not stored twice)",
-            field="records",
-        ) from None
-    answer.stored = [(index, row.id, new) for index, row, new in placed]
     return answer
 
 
