@@ -187,3 +187,30 @@ def test_ams_publish_needs_a_publisher(client: TestClient, federation: Federatio
     refused = client.post(AMS, params={"key": federation.member.token}, json=body)
     assert refused.status_code == 403
     assert client.post(AMS, params={"key": "fct_forged"}, json=body).status_code == 401
+
+
+def test_a_batch_carries_at_most_ten_thousand_records(
+    client: TestClient, federation: Federation, session: Session
+) -> None:
+    token = federation.operator.token
+    too_many = client.post(
+        "/api/monitoring/metric-data",
+        json=[record()] * 10_001,
+        headers=federation.operator.headers,
+    )
+    assert too_many.status_code == 422
+    assert too_many.json()["errors"] == [
+        {
+            "field": "records",
+            "message": "at most 10000 records in one request, got 10001: send them in several",
+        }
+    ]
+    body = {"messages": [{"data": avro(record())}] * 10_001}
+    refused = client.post(AMS, params={"key": token}, json=body)
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["field"] == "messages"
+    assert stored(session) == 0
+    body["messages"] = body["messages"][:10_000]
+    answer = client.post(AMS, params={"key": token}, json=body).json()
+    assert len(answer["messageIds"]) == 10_000
+    assert stored(session) == 1

@@ -143,9 +143,9 @@ class RecomputationCreate(_In):
     report: str = Field(description="report name")
     start_time: datetime
     end_time: datetime
-    reason: str = ""
-    requester_name: str = ""
-    requester_email: str = ""
+    reason: str = Field("", max_length=2000)
+    requester_name: str = Field("", max_length=255)
+    requester_email: str = Field("", max_length=255)
     exclude: list[str] = Field(default_factory=list, description="endpoint groups")
     exclude_monitoring_source: list[dict[str, Any]] = Field(default_factory=list)
     exclude_metrics: list[dict[str, Any]] = Field(default_factory=list)

@@ -7,7 +7,7 @@ Both need a caller who may publish (operators, or the entitlement
 ``urn:fedcore:monitoring:metric-publisher``); AMS clients authenticate with their key in the
 ``key`` query parameter or the ``x-api-key`` header, which here is a fedcore API or access
 token. Good records are stored (once), bad ones refused with index and field; the answer is
-sent after the commit.
+sent after the commit. One request carries at most :data:`MAX_BATCH` records (or messages).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from fastapi import APIRouter, Body, Header, Query
 
 from fedcore.core.api import FieldError
 from fedcore.core.deps import AppSettings, CurrentPrincipal, DbSession
+from fedcore.core.errors import ValidationFailed
 from fedcore.core.security import Principal, authenticate
 from fedcore.monitoring import service
 from fedcore.monitoring.schemas import (
@@ -29,8 +30,19 @@ from fedcore.monitoring.schemas import (
 )
 from fedcore.monitoring.service.results import Ingested
 
+MAX_BATCH = 10_000
+"""The most records (or AMS messages) one request may carry; publishers send more in several."""
+
 router = APIRouter()
 ams_router = APIRouter()
+
+
+def _require_batch_size(items: list[Any], name: str) -> None:
+    if len(items) > MAX_BATCH:
+        raise ValidationFailed(
+            f"at most {MAX_BATCH} {name} in one request, got {len(items)}: send them in several",
+            field=name,
+        )
 
 
 def _refused(answer: Ingested) -> list[RefusedRecord]:
@@ -55,6 +67,7 @@ def post_metric_data(
         list[Any], Body(description="ARGO MetricData records: timestamp, service, hostname, ...")
     ],
 ) -> MetricDataAnswer:
+    _require_batch_size(records, "records")
     answer = service.store_metric_data(session=session, actor=actor, records=records)
     return MetricDataAnswer(
         stored=[StoredRecord(index=i, id=row, new=new) for i, row, new in answer.stored],
@@ -77,6 +90,7 @@ def ams_publish(
     key: Annotated[str | None, Query(description="the publisher's token (AMS key)")] = None,
     x_api_key: Annotated[str | None, Header()] = None,
 ) -> AmsAnswer:
+    _require_batch_size(body.messages, "messages")
     caller: Principal = actor
     token = key or x_api_key
     if not caller.is_authenticated and token:
