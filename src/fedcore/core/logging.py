@@ -1,11 +1,33 @@
-"""Structured logging: one JSON object per line and event, timestamps in UTC with ``Z``."""
+"""Structured logging: one JSON object per line and event, timestamps in UTC with ``Z``.
+
+Tokens never reach the log: the values of the query parameters that carry one (``key``, as
+AMS clients send it, and ``access_token``) are masked in every line, uvicorn's access log
+included."""
 
 from __future__ import annotations
 
 import logging
+import re
 import sys
 
 import structlog
+
+TOKEN_IN_QUERY = re.compile(r"([?&;](?:key|access_token)=)[^&;\s\"']+", re.IGNORECASE)
+
+
+class MaskTokens(logging.Filter):
+    """Mask the token values of query parameters in a record's message."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            message = record.getMessage()
+            masked = TOKEN_IN_QUERY.sub(r"\1***", message)
+            if masked != message:
+                record.msg, record.args = masked, None
+        return True
+
+
+MASK_TOKENS = MaskTokens()
 
 
 def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
@@ -31,12 +53,15 @@ def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
             processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
         )
     )
+    handler.addFilter(MASK_TOKENS)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
-        logging.getLogger(name).handlers[:] = []
-        logging.getLogger(name).propagate = True
+        logger = logging.getLogger(name)
+        logger.handlers[:] = []
+        logger.propagate = True
+        logger.addFilter(MASK_TOKENS)
 
 
 def get_logger(name: str) -> structlog.stdlib.BoundLogger:
