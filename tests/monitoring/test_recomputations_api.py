@@ -1,4 +1,5 @@
-"""Recomputations through ``/api/monitoring/recomputations``: field bounds."""
+"""Recomputations through ``/api/monitoring/recomputations``: field bounds, and the requester's
+e-mail address shown only to operators and to the requester."""
 
 from __future__ import annotations
 
@@ -39,3 +40,23 @@ def test_reason_and_requester_are_bounded(
         ]
         longest_ok = client.post(PATH, json=request(**{field: "x" * longest}), headers=headers)
         assert longest_ok.status_code == 201, longest_ok.text
+
+
+def test_the_requester_email_is_shown_to_operators_and_the_requester(
+    client: TestClient, federation: Federation, session: Session, shared_dir: Path
+) -> None:
+    make_report(session, federation.operator.principal, load_case(shared_dir), "SLA", "NGI")
+    created = client.post(PATH, json=request(), headers=federation.member.headers)
+    assert created.status_code == 201, created.text
+    assert created.json()["requester_email"] == "ann@example.org"
+    one = f"{PATH}/{created.json()['id']}"
+
+    def emails(headers: dict[str, str]) -> tuple[str, str]:
+        (listed,) = client.get(PATH, headers=headers).json()["items"]
+        return listed["requester_email"], client.get(one, headers=headers).json()["requester_email"]
+
+    assert emails(federation.member.headers) == ("ann@example.org", "ann@example.org")
+    assert emails(federation.operator.headers) == ("ann@example.org", "ann@example.org")
+    assert emails(federation.site_admin.headers) == ("", "")
+    assert emails({}) == ("", "")
+    assert client.get(one).json()["requester_name"] == "Ann"

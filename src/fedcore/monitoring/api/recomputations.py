@@ -1,6 +1,7 @@
 """Recomputations under ``/api/monitoring/recomputations``: anyone reads, anyone signed in
 requests one, operators approve or reject it, and the computation job applies an approved one
-(running, then done)."""
+(running, then done). The requester's e-mail address is shown only to operators and to the
+requester (others read it empty)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from fastapi import APIRouter, Query, Request, Response
 from fedcore.core.api import created
 from fedcore.core.deps import CurrentPrincipal, DbSession
 from fedcore.core.pagination import PageRead
+from fedcore.core.security import Principal
 from fedcore.monitoring import service
 from fedcore.monitoring.models import Recomputation
 from fedcore.monitoring.schemas import (
@@ -22,8 +24,11 @@ from fedcore.monitoring.schemas import (
 router = APIRouter()
 
 
-def recomputation_read(row: Recomputation) -> RecomputationRead:
-    return RecomputationRead.model_validate(service.argo_document(row))
+def recomputation_read(row: Recomputation, actor: Principal) -> RecomputationRead:
+    document = service.argo_document(row)
+    if not (actor.is_admin or (actor.is_authenticated and actor.subject == row.requested_by)):
+        document["requester_email"] = ""
+    return RecomputationRead.model_validate(document)
 
 
 @router.get(
@@ -32,10 +37,10 @@ def recomputation_read(row: Recomputation) -> RecomputationRead:
     response_model=PageRead[RecomputationRead],
 )
 def list_recomputations(
-    session: DbSession, report: Annotated[str | None, Query()] = None
+    session: DbSession, actor: CurrentPrincipal, report: Annotated[str | None, Query()] = None
 ) -> PageRead[RecomputationRead]:
     rows = service.list_recomputations(session=session, report=report)
-    return PageRead[RecomputationRead](items=[recomputation_read(r) for r in rows])
+    return PageRead[RecomputationRead](items=[recomputation_read(r, actor) for r in rows])
 
 
 @router.get(
@@ -43,9 +48,11 @@ def list_recomputations(
     summary="Get a recomputation",
     response_model=RecomputationRead,
 )
-def get_recomputation(session: DbSession, recomputation_id: str) -> RecomputationRead:
+def get_recomputation(
+    session: DbSession, actor: CurrentPrincipal, recomputation_id: str
+) -> RecomputationRead:
     row = service.get_recomputation(session=session, recomputation_id=recomputation_id)
-    return recomputation_read(row)
+    return recomputation_read(row, actor)
 
 
 @router.post(
@@ -63,7 +70,7 @@ def create_recomputation(
 ) -> RecomputationRead:
     row = service.create_recomputation(session=session, actor=actor, data=data)
     created(request, response, "get_recomputation", recomputation_id=row.uuid)
-    return recomputation_read(row)
+    return recomputation_read(row, actor)
 
 
 @router.patch(
@@ -80,7 +87,7 @@ def decide_recomputation(
     row = service.decide_recomputation(
         session=session, actor=actor, recomputation_id=recomputation_id, data=data
     )
-    return recomputation_read(row)
+    return recomputation_read(row, actor)
 
 
 @router.delete(
