@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -26,11 +27,12 @@ from fedcore.core.web import create_app
 from fedcore.migrations import upgrade
 from fedcore.monitoring.cli import app as monitoring_app
 from fedcore.monitoring.models import DailyAR
-from fedcore.monitoring.service import history
+from fedcore.monitoring.service import history, views_data
 from tests.monitoring.argo_data import ARGO_DOCUMENT, case_document, load_case, make_report
 from tests.registry.factories import Federation
 
 ADMIN = "operator@fedcore.test"
+DAY = date(2015, 7, 1)
 SPAN = "start_time=2015-06-20T12:00:00Z&end_time=2015-06-23T23:00:00Z"
 
 
@@ -147,6 +149,15 @@ def test_bad_input_names_record_and_field_and_stores_nothing(database: str, tmp_
         "error: endpoint_ar[1].availability: expected a number, got '100'"
     ]
     assert stored(database) == []
+    document = copy.deepcopy(ARGO_DOCUMENT)
+    document["endpoint_ar"].append(document["endpoint_ar"][0])
+    result = run(write(tmp_path, document))
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        "error: endpoint_ar[2]: a second record for 2015-06-22, ST01, service01, host01 "
+        "(the first is endpoint_ar[0])"
+    ]
+    assert stored(database) == []
     broken = tmp_path / "broken.json"
     broken.write_text("{")
     result = run(broken)
@@ -221,6 +232,16 @@ def bad(change: Any) -> dict[str, Any]:
         ),
         (lambda d: d.update(service_ar={}), "service_ar", "expected a list of records"),
         (
+            lambda d: d["endpoint_group_ar"].append({**d["endpoint_group_ar"][2], "up": 0.5}),
+            "endpoint_group_ar[4]",
+            "a second record for 2015-06-23, ST01 (the first is endpoint_group_ar[2])",
+        ),
+        (
+            lambda d: d["endpoint_ar"].append({**d["endpoint_ar"][1], "supergroup": " ST01 "}),
+            "endpoint_ar[2]",
+            "a second record for 2015-06-23, ST01, service01, host01 (the first is endpoint_ar[1])",
+        ),
+        (
             lambda d: d["endpoint_group_ar"].append(7),
             "endpoint_group_ar[4]",
             "expected an object, got int",
@@ -278,6 +299,18 @@ def test_a_reimport_replaces_the_days_levels(
     after = rows(session)
     assert [r[3:7] for r in after if r[1] == "group"] == [("Group_3", "", "", 50.0)]
     assert [r for r in after if r[1] != "group"] == [r for r in whole_day if r[1] != "group"]
+
+
+def test_imported_days_are_the_reports_last_days(
+    session: Session, federation: Federation, report: dict[str, Any]
+) -> None:
+    before = {r.name: r.last_day for r in views_data.report_summaries(session=session, day=DAY)}
+    assert before == {"Report_A": None, "SLA": None}
+    history.import_ar(session=session, actor=federation.operator.principal, document=ARGO_DOCUMENT)
+    after = {r.name: r.last_day for r in views_data.report_summaries(session=session, day=DAY)}
+    assert after == {"Report_A": date(2015, 6, 23), "SLA": None}
+    summary = views_data.report_summary(session=session, name="Report_A", day=date(2015, 6, 22))
+    assert summary.last_day == date(2015, 6, 22)
 
 
 def test_only_operators_import(

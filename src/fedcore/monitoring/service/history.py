@@ -14,7 +14,8 @@ The document is what ARGO stores per report (its ``endpoint_group_ar``, ``servic
 percentages or -1 (undefined), ``up``, ``down`` and ``unknown`` fractions of the day. ARGO's
 ``report`` (its report id), ``tags`` and ``_id`` fields are accepted and ignored. The report
 must exist here with the same group types. Every record is checked before anything is
-stored: the first bad one is named (collection, index, field) and nothing changes. Imported
+stored: the first bad one (or the second record of a day and element) is named (collection,
+index, field) and nothing changes. Imported
 days replace, at each level the document has, what was stored for those days (computed or
 imported before), so importing the same document twice stores it once. Imported rows have no
 per-state seconds; services and endpoints take their supergroup from the endpoint groups of
@@ -178,7 +179,8 @@ def import_ar(*, session: Session, actor: Principal, document: Any) -> Imported:
     rows: dict[str, list[dict[str, Any]]] = {}
     for collection, level in COLLECTIONS.items():
         rows[collection] = []
-        for v in checked[collection]:
+        first: dict[tuple[date, str, str, str], int] = {}
+        for index, v in enumerate(checked[collection]):
             if level == Level.GROUP:
                 group, supergroup, service, hostname = v["name"], v["supergroup"], "", ""
             else:
@@ -186,6 +188,14 @@ def import_ar(*, session: Session, actor: Principal, document: Any) -> Imported:
                 supergroup = supergroups.get((v["day"], group), "")
                 service = v["service"] if level == Level.ENDPOINT else v["name"]
                 hostname = v["name"] if level == Level.ENDPOINT else ""
+            key = (v["day"], group, service, hostname)
+            if key in first:
+                named = ", ".join(part for part in (v["day"].isoformat(), *key[1:]) if part)
+                raise ValidationFailed(
+                    f"a second record for {named} (the first is {collection}[{first[key]}])",
+                    field=f"{collection}[{index}]",
+                )
+            first[key] = index
             rows[collection].append(
                 {
                     "report_id": report_id,

@@ -69,13 +69,25 @@ def _summary(report: Report, day: date, last_day: date | None) -> ReportSummary:
     )
 
 
+def _last_days(
+    session: Session, *, report_id: int | None = None, up_to: date | None = None
+) -> dict[int, date]:
+    """Each report's last day computed or imported (imported days have A/R rows only)."""
+    last: dict[int, date] = {}
+    for model in (ComputedDay, DailyAR):
+        stmt = select(model.report_id, func.max(model.day)).group_by(model.report_id)
+        if report_id is not None:
+            stmt = stmt.where(model.report_id == report_id)
+        if up_to is not None:
+            stmt = stmt.where(model.day <= up_to)
+        for found, day in session.execute(stmt):
+            last[found] = max(day, last.get(found, day))
+    return last
+
+
 def report_summaries(*, session: Session, day: date) -> list[ReportSummary]:
     """Every report, by name, with the last day computed (or imported) for it."""
-    last = dict(
-        session.execute(
-            select(ComputedDay.report_id, func.max(ComputedDay.day)).group_by(ComputedDay.report_id)
-        ).all()
-    )
+    last = _last_days(session)
     stmt = select(Report).order_by(Report.name)
     reports = session.scalars(stmt).all()
     return [_summary(report, day, last.get(report.id)) for report in reports]
@@ -83,11 +95,7 @@ def report_summaries(*, session: Session, day: date) -> list[ReportSummary]:
 
 def report_summary(*, session: Session, name: str, day: date) -> ReportSummary:
     report = get_report(session=session, name=name)
-    last = session.scalar(
-        select(func.max(ComputedDay.day)).where(
-            ComputedDay.report_id == report.id, ComputedDay.day <= day
-        )
-    )
+    last = _last_days(session, report_id=report.id, up_to=day).get(report.id)
     return _summary(report, day, last)
 
 
