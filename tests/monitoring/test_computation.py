@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import time_machine
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -286,10 +287,11 @@ def test_the_current_day_stops_downtimes_at_now_and_the_job_finalises_the_day_be
 
     noon = datetime(2022, 1, 14, 12, 0, tzinfo=UTC)
     counts = service.compute_due(session=session, now=noon)
-    # 2022-01-13 (over) and 2022-01-14 so far; the case's approved recomputation touched no
-    # day computed before, so it is done at once.
-    assert counts == {"computed": 2, "failed": 0, "recomputations": 1}
+    # The seven days before (over) and 2022-01-14 so far; the case's approved recomputation
+    # touched no day computed before, so it is done at once.
+    assert counts == {"computed": 8, "failed": 0, "recomputations": 1}
     days = {d.day: d for d in session.scalars(select(ComputedDay))}
+    assert sorted(days) == [date(2022, 1, n) for n in range(7, 15)]
     assert days[date(2022, 1, 13)].complete is True
     assert days[DAY].complete is False
     assert days[DAY].up_to == noon
@@ -310,6 +312,36 @@ def test_the_current_day_stops_downtimes_at_now_and_the_job_finalises_the_day_be
 
     later = service.compute_due(session=session, now=datetime(2022, 1, 14, 13, 5, tzinfo=UTC))
     assert later == {"computed": 1, "failed": 0, "recomputations": 0}  # 01-13 not again
+
+
+def test_the_job_computes_days_it_missed_and_days_with_late_results_again(
+    client: TestClient, federation: Federation, session: Session, case: dict[str, Any]
+) -> None:
+    operator = federation.operator
+    clock = time_machine.travel(datetime(2026, 3, 1, 10, 0, tzinfo=UTC), tick=False)
+    with clock as traveller:
+        build_registry(session, operator.principal, case)
+        load_through_api(client, operator.headers, case)
+        publish(client, operator.token, case)
+        traveller.shift(60)
+        now = datetime(2022, 1, 15, 1, 0, tzinfo=UTC)
+        assert service.compute_due(session=session, now=now)["computed"] == 8  # 01-08 to 01-15
+        assert service.compute_due(session=session, now=now)["computed"] == 1  # today only
+
+        def computed(day: date) -> ComputedDay:
+            return session.scalars(select(ComputedDay).where(ComputedDay.day == day)).one()
+
+        session.delete(computed(date(2022, 1, 10)))  # the server was down that day
+        traveller.shift(60)
+        late = {**case["metric_data"]["day"][-1], "timestamp": "2022-01-14T23:50:00Z"}
+        response = client.post("/api/monitoring/metric-data", json=[late], headers=operator.headers)
+        assert response.status_code == 200, response.text
+        traveller.shift(60)
+        again = service.compute_due(session=session, now=now)
+        assert again == {"computed": 3, "failed": 0, "recomputations": 0}  # 01-10, 01-14, today
+        assert computed(date(2022, 1, 10)).complete is True
+        assert computed(DAY).computed_at == datetime(2026, 3, 1, 10, 3, tzinfo=UTC)
+        assert service.compute_due(session=session, now=now)["computed"] == 1
 
 
 def fedcore(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:

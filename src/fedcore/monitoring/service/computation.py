@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, insert, or_, select
+from sqlalchemy import Date, delete, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -26,7 +26,13 @@ from fedcore.core.logging import get_logger
 from fedcore.core.security import Principal
 from fedcore.monitoring import pipeline
 from fedcore.monitoring.enums import Level, ProfileKind, RecomputationStatus
-from fedcore.monitoring.models import ComputedDay, DailyAR, Recomputation, StatusTimeline
+from fedcore.monitoring.models import (
+    ComputedDay,
+    DailyAR,
+    MetricResult,
+    Recomputation,
+    StatusTimeline,
+)
 from fedcore.monitoring.permissions import permissions
 from fedcore.monitoring.profiles import load_aggregation_profile, load_metric_profile
 from fedcore.monitoring.recomputations import load_recomputations
@@ -42,6 +48,9 @@ from fedcore.monitoring.topology import Topology
 
 log = get_logger("fedcore.monitoring")
 DAY = timedelta(days=1)
+CATCH_UP = 7
+"""How many days before today the job computes again when they are not computed complete
+(the server was down) or results of theirs arrived after their computation."""
 
 
 def midnight(day: date) -> datetime:
@@ -248,6 +257,7 @@ def compute(*, session: Session, report: str, day: date, now: datetime) -> Compu
     """Compute and store one report's day as known at ``now``, in place of its earlier
     computation; concurrent computations of one day wait for each other."""
     computed = _lock_day(session, get_report(session=session, name=report).id, day, now)
+    started = utcnow()
     report_id, data, versions, read = day_input(session=session, report=report, day=day, now=now)
     try:
         result = pipeline.compute_day(data)
@@ -262,7 +272,7 @@ def compute(*, session: Session, report: str, day: date, now: datetime) -> Compu
     if ars:
         session.execute(insert(DailyAR), ars)
     end = midnight(day) + DAY
-    computed.computed_at = utcnow()
+    computed.computed_at = started  # a result received later makes the day late
     computed.up_to = min(end, now)
     computed.complete = now >= end
     computed.results = read
@@ -325,10 +335,23 @@ def apply_approved(*, session: Session, now: datetime | None = None) -> dict[str
     return counts
 
 
+def _latest_received(session: Session, first: date, end: date) -> dict[date, datetime]:
+    """When the last result of each day from ``first`` up to ``end`` (excluded) arrived."""
+    day = func.date(MetricResult.timestamp, type_=Date)
+    stmt = (
+        select(day, func.max(MetricResult.received_at))
+        .where(MetricResult.timestamp >= midnight(first), MetricResult.timestamp < midnight(end))
+        .group_by(day)
+    )
+    return {day: received for day, received in session.execute(stmt)}
+
+
 def compute_due(*, session: Session, now: datetime | None = None) -> dict[str, int]:
     """The job's work: approved recomputations (:func:`apply_approved`), then for every
-    enabled report yesterday once it is over (if not computed complete yet) and today up to
-    now. A report that cannot be computed is logged and counted; the others go on."""
+    enabled report and each of the last :data:`CATCH_UP` days (oldest first) that is not
+    computed complete, or whose results arrived after its computation (late or delayed
+    publishers), and today up to now. A report that cannot be computed is logged and counted;
+    the others go on."""
     now = now or utcnow()
     today = now.date()
     applied = apply_approved(session=session, now=now)
@@ -337,17 +360,21 @@ def compute_due(*, session: Session, now: datetime | None = None) -> dict[str, i
         "failed": applied["failed"],
         "recomputations": applied["recomputations"],
     }
+    first = today - CATCH_UP * DAY
+    received = _latest_received(session, first, today)
+    computed = {
+        (row.report_id, row.day): row
+        for row in session.scalars(select(ComputedDay).where(ComputedDay.day >= first))
+    }
+    days = [first + n * DAY for n in range(CATCH_UP + 1)]
     for report in list_reports(session=session):
-        for day in (today - DAY, today):
+        for day in days:
             version = version_at(report.versions, day)
             if version is None or version.document.get("disabled"):
                 continue
-            done = session.scalar(
-                select(ComputedDay.complete).where(
-                    ComputedDay.report_id == report.id, ComputedDay.day == day
-                )
-            )
-            if day < today and done:
+            done = computed.get((report.id, day))
+            late = done is not None and day in received and received[day] > done.computed_at
+            if day < today and done is not None and done.complete and not late:
                 continue
             if _compute_logged(session, report.name, day, now):
                 counts["computed"] += 1
