@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from fedcore.core.db import Base, make_engine, make_sessionmaker, session_scope
 from fedcore.core.security import Principal
-from fedcore.monitoring import service
+from fedcore.monitoring import pipeline, service
 from fedcore.monitoring.enums import ProfileKind
 from fedcore.monitoring.models import ComputedDay, DailyAR, StatusTimeline
 from fedcore.monitoring.schemas import ProfileCreate, ProfileRef, ReportCreate
@@ -452,3 +452,29 @@ def test_an_approved_recomputation_is_applied_by_the_job_to_the_days_it_touches(
     again = client.patch(path, json={"status": "rejected"}, headers=operator.headers)
     assert again.status_code == 409
     assert again.json()["errors"][0]["field"] == "status"
+
+
+def test_a_fault_in_one_day_is_logged_and_the_jobs_other_days_are_kept(
+    client: TestClient,
+    federation: Federation,
+    session: Session,
+    case: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    operator = federation.operator
+    build_registry(session, operator.principal, case)
+    load_through_api(client, operator.headers, case)
+    publish(client, operator.token, case)
+    engine = pipeline.compute_day
+
+    def faulty(data: pipeline.DayInput) -> pipeline.DayResult:
+        if data.day == DAY:
+            raise ZeroDivisionError("division by zero")
+        return engine(data)
+
+    monkeypatch.setattr(pipeline, "compute_day", faulty)
+    counts = service.compute_due(session=session, now=datetime(2022, 1, 15, 1, 0, tzinfo=UTC))
+    assert counts == {"computed": 7, "failed": 1, "recomputations": 1}
+    days = set(session.scalars(select(ComputedDay.day)))
+    assert DAY not in days
+    assert date(2022, 1, 15) in days

@@ -228,24 +228,22 @@ def _ar_rows(
     ]
 
 
-def _lock_day(session: Session, report_id: int, day: date, now: datetime) -> ComputedDay:
+def _lock_day(session: Session, report_id: int, day: date) -> ComputedDay:
     """The day's :class:`ComputedDay` row (created if missing), locked until the transaction
     ends, so that computations of one day follow each other (on SQLite the write transaction
     already serialises writers)."""
-    exists = select(ComputedDay.id).where(
-        ComputedDay.report_id == report_id, ComputedDay.day == day
-    )
-    if session.scalar(exists) is None:
+    this_day = (ComputedDay.report_id == report_id, ComputedDay.day == day)
+    if session.scalar(select(ComputedDay.id).where(*this_day)) is None:
         try:
             with session.begin_nested():
-                session.add(
-                    ComputedDay(report_id=report_id, day=day, up_to=min(midnight(day), now))
+                session.execute(
+                    insert(ComputedDay).values(report_id=report_id, day=day, up_to=midnight(day))
                 )
         except IntegrityError:
             pass  # a concurrent computation of the day added it first
     locked = session.scalar(
         select(ComputedDay)
-        .where(ComputedDay.report_id == report_id, ComputedDay.day == day)
+        .where(*this_day)
         .with_for_update()
         .execution_options(populate_existing=True)
     )
@@ -256,7 +254,7 @@ def _lock_day(session: Session, report_id: int, day: date, now: datetime) -> Com
 def compute(*, session: Session, report: str, day: date, now: datetime) -> ComputedDay:
     """Compute and store one report's day as known at ``now``, in place of its earlier
     computation; concurrent computations of one day wait for each other."""
-    computed = _lock_day(session, get_report(session=session, name=report).id, day, now)
+    computed = _lock_day(session, get_report(session=session, name=report).id, day)
     started = utcnow()
     report_id, data, versions, read = day_input(session=session, report=report, day=day, now=now)
     try:
@@ -293,12 +291,22 @@ def compute_report_day(
 
 
 def _compute_logged(session: Session, report: str, day: date, now: datetime) -> bool:
-    """Compute one day in a savepoint; a failure is logged (and rolled back), not raised."""
+    """Compute one day in a savepoint; a failure, expected (:class:`FedcoreError`: the day's
+    input is refused) or not (a fault, logged with its type), is rolled back and logged, not
+    raised, so that it does not undo the job's other days."""
     try:
         with session.begin_nested():
             compute(session=session, report=report, day=day, now=now)
     except FedcoreError as exc:
         log.warning("monitoring.compute_failed", report=report, day=str(day), error=str(exc))
+        return False
+    except Exception as exc:
+        log.exception(
+            "monitoring.compute_failed",
+            report=report,
+            day=str(day),
+            error=f"{type(exc).__name__}: {exc}",
+        )
         return False
     return True
 
