@@ -27,6 +27,7 @@ from fedcore.monitoring import pipeline, service
 from fedcore.monitoring.enums import ProfileKind
 from fedcore.monitoring.models import ComputedDay, DailyAR, StatusTimeline
 from fedcore.monitoring.schemas import ProfileCreate, ProfileRef, ReportCreate
+from fedcore.monitoring.service import computation
 from fedcore.registry import service as registry
 from fedcore.registry.schemas import (
     DowntimeCreate,
@@ -423,16 +424,15 @@ def test_an_approved_recomputation_is_applied_by_the_job_to_the_days_it_touches(
         ).one()
 
     assert group_availability() == 66.66667
+    request = {
+        "report": "SLA",
+        "start_time": "2022-01-14T00:00:00Z",
+        "end_time": "2022-01-14T23:59:59Z",
+        "reason": "a broken probe made Group_1 look down",
+        "applied_status_changes": [{"group": "Group_1", "state": "OK"}],
+    }
     asked = client.post(
-        "/api/monitoring/recomputations",
-        json={
-            "report": "SLA",
-            "start_time": "2022-01-14T00:00:00Z",
-            "end_time": "2022-01-14T23:59:59Z",
-            "reason": "a broken probe made Group_1 look down",
-            "applied_status_changes": [{"group": "Group_1", "state": "OK"}],
-        },
-        headers=federation.member.headers,
+        "/api/monitoring/recomputations", json=request, headers=federation.member.headers
     )
     assert asked.status_code == 201, asked.text
     assert asked.json()["status"] == "pending"
@@ -449,9 +449,50 @@ def test_an_approved_recomputation_is_applied_by_the_job_to_the_days_it_touches(
     assert applied == {"computed": 1, "failed": 0, "recomputations": 1}  # and today so far
     assert group_availability() == 100.0
     assert client.get(path).json()["status"] == "done"
-    again = client.patch(path, json={"status": "rejected"}, headers=operator.headers)
+    rejected = client.patch(path, json={"status": "rejected"}, headers=operator.headers)
+    assert rejected.status_code == 200, rejected.text
+    assert group_availability() == 66.66667  # taken back at once
+    again = client.patch(path, json={"status": "approved"}, headers=operator.headers)
     assert again.status_code == 409
     assert again.json()["errors"][0]["field"] == "status"
+
+    asked = client.post("/api/monitoring/recomputations", json=request, headers=operator.headers)
+    assert asked.status_code == 201, asked.text
+    path = f"/api/monitoring/recomputations/{asked.json()['id']}"
+    assert client.patch(path, json={"status": "approved"}, headers=operator.headers).is_success
+    service.compute_due(session=session, now=after)
+    assert group_availability() == 100.0
+    assert client.delete(path, headers=operator.headers).is_success
+    assert group_availability() == 66.66667
+
+
+def test_a_recomputation_touches_its_utc_days_and_the_day_after_its_end(
+    client: TestClient, federation: Federation, session: Session, case: dict[str, Any]
+) -> None:
+    operator = federation.operator
+    build_registry(session, operator.principal, case)
+    load_through_api(client, operator.headers, case)
+    publish(client, operator.token, case)
+    after = datetime(2022, 1, 15, 1, 0, tzinfo=UTC)
+    service.compute_due(session=session, now=after)
+    asked = client.post(
+        "/api/monitoring/recomputations",
+        json={
+            "report": "SLA",
+            "start_time": "2022-01-13T01:00:00+02:00",
+            "end_time": "2022-01-13T12:00:00Z",
+            "reason": "a probe outage",
+            "applied_status_changes": [{"group": "Group_1", "state": "OK"}],
+        },
+        headers=operator.headers,
+    )
+    assert asked.status_code == 201, asked.text
+    assert asked.json()["start_time"] == "2022-01-12T23:00:00Z"
+    path = f"/api/monitoring/recomputations/{asked.json()['id']}"
+    assert client.patch(path, json={"status": "approved"}, headers=operator.headers).is_success
+    applied = computation.apply_approved(session=session, now=after)
+    # 01-12 (its start's UTC day), 01-13, 01-14 (whose carry-over reads it); not 01-15 (today)
+    assert applied == {"recomputations": 1, "days": 3, "failed": 0}
 
 
 def test_a_fault_in_one_day_is_logged_and_the_jobs_other_days_are_kept(

@@ -311,11 +311,27 @@ def _compute_logged(session: Session, report: str, day: date, now: datetime) -> 
     return True
 
 
+def touched_days(*, session: Session, recomputation: Recomputation, last: date) -> list[date]:
+    """The days up to ``last`` that fedcore computed (not imported history, which has no
+    results to recompute) and that ``recomputation`` changes: from its start's day to the day
+    after its end's, whose carry-over reads it (:func:`_recomputations`)."""
+    return list(
+        session.scalars(
+            select(ComputedDay.day)
+            .where(
+                ComputedDay.report_id == recomputation.report_id,
+                ComputedDay.day >= recomputation.start_time.date(),
+                ComputedDay.day <= min(recomputation.end_time.date() + DAY, last),
+            )
+            .order_by(ComputedDay.day)
+        )
+    )
+
+
 def apply_approved(*, session: Session, now: datetime | None = None) -> dict[str, int]:
     """Apply every approved recomputation: it is ``running`` while the days it touches that
-    fedcore computed before (not imported history, which has no results to recompute) and
-    that are over are computed again, then ``done``. One whose days cannot all be computed
-    stays approved, to be tried again by the next run."""
+    are over (:func:`touched_days`) are computed again, then ``done``. One whose days cannot
+    all be computed stays approved, to be tried again by the next run."""
     now = now or utcnow()
     counts = {"recomputations": 0, "days": 0, "failed": 0}
     approved = session.scalars(
@@ -326,13 +342,7 @@ def apply_approved(*, session: Session, now: datetime | None = None) -> dict[str
     for row in approved:
         row.status = RecomputationStatus.RUNNING
         session.flush()
-        touched = session.scalars(
-            select(ComputedDay.day).where(
-                ComputedDay.report_id == row.report_id,
-                ComputedDay.day >= row.start_time.date(),
-                ComputedDay.day <= min(row.end_time.date(), now.date() - DAY),
-            )
-        ).all()
+        touched = touched_days(session=session, recomputation=row, last=now.date() - DAY)
         failed = [day for day in touched if not _compute_logged(session, row.report.name, day, now)]
         counts["days"] += len(touched) - len(failed)
         counts["failed"] += len(failed)

@@ -4,14 +4,18 @@ Anyone signed in requests one (``pending``); an operator approves or rejects it
 (:data:`DECISIONS`); the computation job then recomputes every past day it touches
 (``running``) and marks it ``done`` (:func:`computation.apply_approved`). Approved, running and
 done recomputations apply whenever a day they touch is computed; pending and rejected ones
-never. Their documents are argo-web-api recomputation objects; one is stored only if the engine
-loads it with the report's operations profile (states named in ``applied_status_changes`` must
-be declared there, or ``EXCLUDED``)."""
+never. Rejecting or deleting an applied one (approved, running or done) computes again, in the
+same transaction, every day it touches that fedcore computed (:func:`computation.touched_days`,
+today up to now included): they are few, and the change is then visible at once, as the
+operator's decision is; a day that cannot be computed refuses the decision. Their documents
+are argo-web-api recomputation objects; one is stored only if the engine loads it with the
+report's operations profile (states named in ``applied_status_changes`` must be declared there,
+or ``EXCLUDED``)."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -34,9 +38,14 @@ SELECTIONS = ("exclude", "exclude_monitoring_source", "exclude_metrics", "applie
 DECISIONS: dict[str, tuple[RecomputationStatus, ...]] = {
     RecomputationStatus.PENDING: (RecomputationStatus.APPROVED, RecomputationStatus.REJECTED),
     RecomputationStatus.APPROVED: (RecomputationStatus.REJECTED,),
+    RecomputationStatus.RUNNING: (RecomputationStatus.REJECTED,),
+    RecomputationStatus.DONE: (RecomputationStatus.REJECTED,),
 }
-"""What an operator may move a recomputation to, by its status; ``running`` and ``done`` are
-the computation's."""
+"""What an operator may move a recomputation to, by its status (``running`` and ``done`` are
+the computation's)."""
+
+APPLIED = (RecomputationStatus.APPROVED, RecomputationStatus.RUNNING, RecomputationStatus.DONE)
+"""The statuses of a recomputation that changes the days it touches when they are computed."""
 
 
 def argo_document(row: Recomputation) -> dict[str, Any]:
@@ -58,7 +67,7 @@ def argo_document(row: Recomputation) -> dict[str, Any]:
 def _utc(value: datetime, field: str) -> datetime:
     if value.tzinfo is None:
         raise ValidationFailed("a time zone is required (use Z for UTC)", field=field)
-    return value.replace(microsecond=0)
+    return value.astimezone(UTC).replace(microsecond=0)
 
 
 def create_recomputation(
@@ -117,11 +126,31 @@ def get_recomputation(*, session: Session, recomputation_id: str) -> Recomputati
     return row
 
 
+def _applied_days(session: Session, row: Recomputation) -> list[date]:
+    """The computed days ``row`` changed (none unless it is applied), to compute again once it
+    is rejected or deleted."""
+    from fedcore.monitoring.service import computation  # it reads recomputations: no cycle
+
+    if row.status not in APPLIED:
+        return []
+    return computation.touched_days(session=session, recomputation=row, last=utcnow().date())
+
+
+def _compute_again(session: Session, report: str, days: list[date]) -> None:
+    from fedcore.monitoring.service import computation  # it reads recomputations: no cycle
+
+    session.flush()
+    now = utcnow()
+    for day in days:
+        computation.compute(session=session, report=report, day=day, now=now)
+
+
 def decide_recomputation(
     *, session: Session, actor: Principal, recomputation_id: str, data: RecomputationDecision
 ) -> Recomputation:
     """An operator's decision (:data:`DECISIONS`); an approved recomputation is applied by the
-    next run of the computation job (or ``fedcore monitoring compute`` per day)."""
+    next run of the computation job (or ``fedcore monitoring compute`` per day), a rejected one
+    that was applied is taken back from its days at once."""
     permissions.require("monitoring.recomputation.write", session=session, actor=actor)
     row = get_recomputation(session=session, recomputation_id=recomputation_id)
     allowed = DECISIONS.get(row.status, ())
@@ -131,13 +160,18 @@ def decide_recomputation(
             f"a {row.status} recomputation can become {choices}, not {data.status}",
             field="status",
         )
+    days = _applied_days(session, row) if data.status == RecomputationStatus.REJECTED else []
     row.status = data.status
     row.updated_at = utcnow()
-    session.flush()
+    _compute_again(session, row.report.name, days)
     return row
 
 
 def delete_recomputation(*, session: Session, actor: Principal, recomputation_id: str) -> None:
+    """Delete a recomputation; one that was applied is taken back from its days at once."""
     permissions.require("monitoring.recomputation.write", session=session, actor=actor)
-    session.delete(get_recomputation(session=session, recomputation_id=recomputation_id))
-    session.flush()
+    row = get_recomputation(session=session, recomputation_id=recomputation_id)
+    days = _applied_days(session, row)
+    report = row.report.name
+    session.delete(row)
+    _compute_again(session, report, days)
