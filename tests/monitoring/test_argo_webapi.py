@@ -407,7 +407,21 @@ def test_bearer_token_is_accepted_too(
     assert response.status_code == 200
 
 
+def test_a_forged_bearer_token_is_refused_in_argos_shape_even_with_a_good_key(
+    client: TestClient, key: dict[str, str]
+) -> None:
+    forged = {"Authorization": "Bearer fct_forged"}
+    for headers in (forged, {**key, **forged}):
+        refused = client.get(f"/api/v3/results/Report_A?{SPAN}", headers=headers)
+        assert refused.status_code == 401
+        assert refused.json() == UNAUTHORIZED
+
+
 def test_argos_errors(client: TestClient, key: dict[str, str]) -> None:
+    assert get(client, key, f"/api/v2/results/Report_A/?{SPAN}", 404) == {
+        "message": "The report Report_A does not define any group type: ",
+        "code": 404,
+    }
     assert get(client, key, f"/api/v2/results/Report_B/SITES?{SPAN}", 404) == {
         "message": "The report with the name Report_B does not exist",
         "code": 404,

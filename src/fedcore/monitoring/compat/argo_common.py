@@ -25,7 +25,8 @@ from fedcore.monitoring.models import Report
 
 
 class ArgoRoute(APIRoute):
-    """Answers :class:`ArgoError` (raised by dependencies too) in ARGO's body."""
+    """Answers :class:`ArgoError` (raised by dependencies too), and a caller refused as
+    not authenticated, in ARGO's body."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
@@ -35,6 +36,10 @@ class ArgoRoute(APIRoute):
                 return await handler(request)
             except ArgoError as exc:
                 return JSONResponse(exc.body, status_code=exc.status)
+            except NotAuthenticated:
+                # a forged, expired or revoked bearer token or session, refused by the app's
+                # caller check even next to a good x-api-key (RFC 6750 §3.1)
+                return JSONResponse(UNAUTHORIZED.body, status_code=UNAUTHORIZED.status)
 
         return route
 

@@ -167,7 +167,8 @@ def _split_results_path(
                 f"Try using {types.endpoint_group} instead",
             )
     if not segments or segments[0] != types.endpoint_group:
-        raise not_found(f"The report {report} does not define any group type: {segments[0]}")
+        kind = segments[0] if segments else ""
+        raise not_found(f"The report {report} does not define any group type: {kind}")
     group = segments[1] if len(segments) > 1 else None
     rest = segments[2:]
     where = Filter(supergroup=supergroup, group=group)

@@ -17,7 +17,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from fedcore.core.db import utcnow
@@ -286,14 +286,9 @@ def status_series(
         StatusTimeline.day >= start,
         StatusTimeline.day <= end,
     )
-    for column, value in (
-        (StatusTimeline.group, where.group),
-        (StatusTimeline.service, where.service),
-        (StatusTimeline.hostname, where.hostname),
-        (StatusTimeline.metric, where.metric),
-    ):
-        if value:
-            stmt = stmt.where(column == value)
+    stmt = stmt.where(*_narrowing(StatusTimeline, where))
+    if where.metric:
+        stmt = stmt.where(StatusTimeline.metric == where.metric)
     stmt = stmt.order_by(
         StatusTimeline.group,
         StatusTimeline.service,
@@ -304,7 +299,7 @@ def status_series(
     entities: dict[tuple[str, str, str, str], list[StatusTimeline]] = {}
     for row in session.scalars(stmt):
         entities.setdefault((row.group, row.service, row.hostname, row.metric), []).append(row)
-    info = _endpoint_info(session, report_id, start, end) if level == Level.ENDPOINT else {}
+    info = _endpoint_info(session, report_id, start, end, where) if level == Level.ENDPOINT else {}
     return [
         StatusSeries(
             supergroup=rows[-1].supergroup,
@@ -319,17 +314,23 @@ def status_series(
     ]
 
 
+def _narrowing(
+    model: type[StatusTimeline] | type[DailyAR], where: StatusFilter
+) -> list[ColumnElement[bool]]:
+    """The conditions on ``model`` of the group, service and hostname ``where`` gives."""
+    names = ("group", "service", "hostname")
+    return [getattr(model, n) == getattr(where, n) for n in names if getattr(where, n)]
+
+
 def _endpoint_info(
-    session: Session, report_id: int, start: date, end: date
+    session: Session, report_id: int, start: date, end: date, where: StatusFilter
 ) -> dict[tuple[str, str, str], dict[str, str]]:
-    stmt = (
-        select(DailyAR.group, DailyAR.service, DailyAR.hostname, DailyAR.info)
-        .where(
-            DailyAR.report_id == report_id,
-            DailyAR.level == str(Level.ENDPOINT),
-            DailyAR.day >= start,
-            DailyAR.day <= end,
-        )
-        .order_by(DailyAR.day)
+    """The ``info`` of the endpoints ``where`` selects (their last day's)."""
+    stmt = select(DailyAR.group, DailyAR.service, DailyAR.hostname, DailyAR.info).where(
+        DailyAR.report_id == report_id,
+        DailyAR.level == str(Level.ENDPOINT),
+        DailyAR.day >= start,
+        DailyAR.day <= end,
     )
+    stmt = stmt.where(*_narrowing(DailyAR, where)).order_by(DailyAR.day)
     return {(g, s, h): dict(i or {}) for g, s, h, i in session.execute(stmt)}
