@@ -261,6 +261,11 @@ def bad(change: Any) -> dict[str, Any]:
             "report.topology_schema",
             "the group types 'NGI' > 'SITES' are not the report's ('GROUP' > 'SITES')",
         ),
+        (
+            lambda d: d.update(report={"name": "Report_A", "topology_schema": {"group": []}}),
+            "report.topology_schema",
+            "the group types '' > '' are not the report's ('GROUP' > 'SITES')",
+        ),
     ],
 )
 def test_each_bad_field_is_named_and_nothing_stored(

@@ -11,7 +11,7 @@ period. A day is in a range when its date is, whatever the time of day of the ra
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -44,13 +44,24 @@ class GroupTypes:
     endpoint_group: str
 
 
-def group_types(report: Report) -> GroupTypes:
-    """The types of the report's version valid today (its first version if none is yet)."""
-    version = version_at(report.versions, utcnow().date()) or report.versions[0]
-    schema: dict[str, Any] = version.document.get("topology_schema") or {}
-    outer = schema.get("group") or {}
-    inner = outer.get("group") or {}
-    return GroupTypes(str(outer.get("type", "")), str(inner.get("type", "")))
+def schema_types(schema: Any) -> GroupTypes:
+    """The types of a ``topology_schema`` (``{"group": {"type", "group": {"type"}}}``); ``""``
+    where one is missing."""
+    outer = schema.get("group") if isinstance(schema, Mapping) else None
+    inner = outer.get("group") if isinstance(outer, Mapping) else None
+    return GroupTypes(
+        *(
+            str(node.get("type") or "") if isinstance(node, Mapping) else ""
+            for node in (outer, inner)
+        )
+    )
+
+
+def group_types(report: Report, day: date | None = None) -> GroupTypes:
+    """The types of the report's version valid on ``day`` (default today; its first version if
+    none is yet)."""
+    version = version_at(report.versions, day or utcnow().date()) or report.versions[0]
+    return schema_types(version.document.get("topology_schema"))
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,7 @@ from fedcore.core.security import Principal
 from fedcore.monitoring.enums import Level
 from fedcore.monitoring.models import DailyAR
 from fedcore.monitoring.permissions import permissions
-from fedcore.monitoring.service.argo_results import group_types
+from fedcore.monitoring.service.argo_results import group_types, schema_types
 from fedcore.monitoring.service.reports import get_report
 
 COLLECTIONS = {
@@ -143,16 +143,10 @@ def _check_report(session: Session, raw: Any) -> tuple[int, str]:
             field="report.name",
         ) from None
     types = group_types(report)
-    schema = raw.get("topology_schema")
-    outer = schema.get("group") if isinstance(schema, Mapping) else None
-    inner = outer.get("group") if isinstance(outer, Mapping) else None
-    given = (
-        outer.get("type") if isinstance(outer, Mapping) else None,
-        inner.get("type") if isinstance(inner, Mapping) else None,
-    )
-    if given != (types.supergroup, types.endpoint_group):
+    given = schema_types(raw.get("topology_schema"))
+    if given != types:
         raise ValidationFailed(
-            f"the group types {given[0]!r} > {given[1]!r} are not the report's "
+            f"the group types {given.supergroup!r} > {given.endpoint_group!r} are not the report's "
             f"({types.supergroup!r} > {types.endpoint_group!r})",
             field="report.topology_schema",
         )

@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 from sqlalchemy.orm import Session
 
 from fedcore.core.pagination import Page
+from fedcore.monitoring.pipeline import DOWNTIME_END_MINUTE
 from fedcore.monitoring.replay import endpoint_group_type
 from fedcore.monitoring.topology import Downtime, Topology, load_filter_tags, select_topology
 from fedcore.registry import service as registry
@@ -34,7 +35,6 @@ from fedcore.registry.enums import Classification, Severity
 from fedcore.registry.schemas import DowntimeFilter
 
 T = TypeVar("T")
-DOWNTIME_END_MINUTE = 60
 
 
 def _every(list_page: Callable[..., Page[T]], **kwargs: Any) -> Iterator[T]:

@@ -25,6 +25,7 @@ from fedcore.monitoring.service.argo_results import (
     Filter,
     Granularity,
     ar_series,
+    group_types,
     supergroup_series,
 )
 from fedcore.monitoring.service.computation import midnight
@@ -55,13 +56,13 @@ class ReportSummary:
 
 def _summary(report: Report, day: date, last_day: date | None) -> ReportSummary:
     document: dict[str, Any] = (version_at(report.versions, day) or report.versions[0]).document
-    outer = (document.get("topology_schema") or {}).get("group") or {}
+    types = group_types(report, day)
     targets = {**DEFAULT_TARGETS, **(document.get("thresholds") or {})}
     return ReportSummary(
         name=report.name,
         description=str(document.get("description") or ""),
-        supergroup_type=str(outer.get("type", "")),
-        group_type=str((outer.get("group") or {}).get("type", "")),
+        supergroup_type=types.supergroup,
+        group_type=types.endpoint_group,
         availability_target=float(targets["availability"]),
         reliability_target=float(targets["reliability"]),
         disabled=bool(document.get("disabled")),
