@@ -4,7 +4,9 @@ A document is stored only if the engine loads it (:mod:`fedcore.monitoring.state
 ``profiles``, ``thresholds``): an operations profile's truth tables must be complete,
 commutative and associative over its declared states; an unknown state is named with its
 place. An aggregation profile's operation names are checked against the operations profile of
-each report that uses it (:mod:`.reports`), since ARGO's aggregation profile names none.
+each report that uses it (:mod:`.reports`), since ARGO's aggregation profile names none: when
+a report version is stored, and when a new version of a profile it uses is (a version that
+would leave a report unable to compute is refused, naming the report).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from fedcore.monitoring.enums import ProfileKind
 from fedcore.monitoring.models import Profile, ProfileVersion, ReportVersion
 from fedcore.monitoring.permissions import permissions
 from fedcore.monitoring.profiles import load_aggregation_profile, load_metric_profile
-from fedcore.monitoring.schemas import ProfileCreate, ProfileUpdate
+from fedcore.monitoring.schemas import ProfileCreate, ProfileUpdate, ReportFields
 from fedcore.monitoring.states import InputError, OperationsProfile, TruthTable
 from fedcore.monitoring.states import load_operations_profile as _load_operations
 from fedcore.monitoring.thresholds import load_threshold_profile
@@ -130,12 +132,47 @@ def create_profile(
     return profile
 
 
+def _uses(version: ReportVersion, kind: ProfileKind, name: str) -> bool:
+    return any(
+        p.get("type") == kind and p.get("name") == name for p in version.document["profiles"]
+    )
+
+
+def _check_reports(session: Session, profile: Profile, valid_from: date) -> None:
+    """Check again, with the profile's version from ``valid_from``, every report version that
+    uses it while that version is valid, on the first day they meet (:func:`reports.check_report`);
+    :class:`ValidationFailed` on ``document`` naming the report and the reason if one no longer
+    fits."""
+    from fedcore.monitoring.service import reports  # it reads profiles: imported here
+
+    kind = ProfileKind(profile.kind)
+    later = [v.valid_from for v in profile.versions if v.valid_from > valid_from]
+    until = later[0] if later else date.max
+    for report in reports.list_reports(session=session):
+        ends = [v.valid_from for v in report.versions[1:]] + [date.max]
+        for version, end in zip(report.versions, ends, strict=True):
+            day = max(version.valid_from, valid_from)
+            if not _uses(version, kind, profile.name) or day >= min(end, until):
+                continue
+            try:
+                reports.check_report(session, ReportFields.model_validate(version.document), day)
+            except ValidationFailed as exc:
+                raise ValidationFailed(
+                    f"report {report.name!r} (its version from {version.valid_from}) would not "
+                    f"compute on {day}: {exc.field}: {exc.detail}",
+                    field="document",
+                ) from None
+
+
 def update_profile(
     *, session: Session, actor: Principal, kind: ProfileKind, name: str, data: ProfileUpdate
 ) -> Profile:
+    """Add (or replace) the version from ``data.valid_from``; refused if a report using the
+    profile would no longer compute with it (:func:`_check_reports`)."""
     permissions.require("monitoring.profile.write", session=session, actor=actor)
     profile = get_profile(session=session, kind=kind, name=name)
     _add_version(session, actor, profile, data.valid_from, data.document)
+    _check_reports(session, profile, data.valid_from)
     return profile
 
 
@@ -143,9 +180,7 @@ def delete_profile(*, session: Session, actor: Principal, kind: ProfileKind, nam
     permissions.require("monitoring.profile.write", session=session, actor=actor)
     profile = get_profile(session=session, kind=kind, name=name)
     for version in session.scalars(select(ReportVersion)):
-        if {"type": str(kind), "name": name} in [
-            {"type": p.get("type"), "name": p.get("name")} for p in version.document["profiles"]
-        ]:
+        if _uses(version, kind, name):
             raise RuleViolation(f"report {version.report.name!r} uses this profile", field="name")
     session.delete(profile)
     session.flush()
