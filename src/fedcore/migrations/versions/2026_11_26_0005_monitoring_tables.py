@@ -2,7 +2,7 @@
 
 Revision ID: 0005
 Revises: 0004
-Create Date: 2026-11-26 14:17:05.347240
+Create Date: 2026-11-26 15:29:38.208175
 
 """
 from typing import Sequence, Union
@@ -96,7 +96,8 @@ def upgrade() -> None:
     sa.Column('weight', sa.Float(), nullable=False),
     sa.Column('info', sa.JSON(), nullable=False),
     sa.ForeignKeyConstraint(['report_id'], ['monitoring_report.id'], name=op.f('fk_monitoring_daily_ar_report_id_monitoring_report'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_monitoring_daily_ar'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_monitoring_daily_ar')),
+    sa.UniqueConstraint('report_id', 'day', 'level', 'group', 'service', 'hostname', name=op.f('uq_monitoring_daily_ar_report_id_day_level_group_service_hostname'))
     )
     with op.batch_alter_table('monitoring_daily_ar', schema=None) as batch_op:
         batch_op.create_index('ix_monitoring_daily_ar_day', ['report_id', 'level', 'day'], unique=False)
@@ -164,7 +165,8 @@ def upgrade() -> None:
     sa.Column('timeline', sa.JSON(), nullable=False),
     sa.Column('has_threshold', sa.Boolean(), nullable=False),
     sa.ForeignKeyConstraint(['report_id'], ['monitoring_report.id'], name=op.f('fk_monitoring_status_timeline_report_id_monitoring_report'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_monitoring_status_timeline'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_monitoring_status_timeline')),
+    sa.UniqueConstraint('report_id', 'day', 'level', 'group', 'function', 'service', 'hostname', 'metric', name=op.f('uq_monitoring_status_timeline_report_id_day_level_group_function_service_hostname_metric'))
     )
     with op.batch_alter_table('monitoring_status_timeline', schema=None) as batch_op:
         batch_op.create_index('ix_monitoring_status_timeline_day', ['report_id', 'day', 'level'], unique=False)
