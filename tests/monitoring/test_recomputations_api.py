@@ -60,3 +60,6 @@ def test_the_requester_email_is_shown_to_operators_and_the_requester(
     assert emails(federation.site_admin.headers) == ("", "")
     assert emails({}) == ("", "")
     assert client.get(one).json()["requester_name"] == "Ann"
+    page = "/monitoring/reports/SLA/recomputations"
+    assert "Ann" in client.get(page).text
+    assert "ann@example.org" not in client.get(page).text

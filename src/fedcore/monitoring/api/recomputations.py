@@ -25,10 +25,7 @@ router = APIRouter()
 
 
 def recomputation_read(row: Recomputation, actor: Principal) -> RecomputationRead:
-    document = service.argo_document(row)
-    if not (actor.is_admin or (actor.is_authenticated and actor.subject == row.requested_by)):
-        document["requester_email"] = ""
-    return RecomputationRead.model_validate(document)
+    return RecomputationRead.model_validate(service.shown_document(row, actor))
 
 
 @router.get(

@@ -29,6 +29,7 @@ from fedcore.monitoring.service.recomputations import (
     delete_recomputation,
     get_recomputation,
     list_recomputations,
+    shown_document,
 )
 from fedcore.monitoring.service.reports import (
     create_report,

@@ -64,6 +64,15 @@ def argo_document(row: Recomputation) -> dict[str, Any]:
     }
 
 
+def shown_document(row: Recomputation, viewer: Principal) -> dict[str, Any]:
+    """:func:`argo_document` as ``viewer`` may see it: the requester's e-mail address only for
+    operators and the requester (empty for everyone else)."""
+    document = argo_document(row)
+    if not (viewer.is_admin or (viewer.is_authenticated and viewer.subject == row.requested_by)):
+        document["requester_email"] = ""
+    return document
+
+
 def _utc(value: datetime, field: str) -> datetime:
     if value.tzinfo is None:
         raise ValidationFailed("a time zone is required (use Z for UTC)", field=field)

@@ -65,7 +65,7 @@ def _render(
         "monitoring/recomputations.html",
         status_code=status_code,
         report=found,
-        recomputations=[service.argo_document(row) for row in reversed(rows)],
+        recomputations=[service.shown_document(row, principal) for row in reversed(rows)],
         next_steps=service.DECISIONS,
         actions=ACTIONS,
         colours=COLOURS,
