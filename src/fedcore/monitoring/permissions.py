@@ -5,7 +5,7 @@ Any signed-in person may request a recomputation (site and NGI staff ask for cor
 ARGO). Operators (``Principal.is_admin``) pass every check: they write profiles and reports,
 decide recomputations, and compute days. Metric results are published by operators and by
 subjects holding the entitlement :data:`PUBLISHER_ENTITLEMENT`: a service account an operator
-gave it (``fedcore aai client entitlements``), or a member of a group whose role releases it.
+gave it (``fedcore aai client entitlements``).
 """
 
 from __future__ import annotations
