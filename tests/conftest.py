@@ -136,3 +136,23 @@ def federation(session: Session) -> Federation:
 
 
 from tests.registry.factories import Federation  # noqa: E402
+
+
+@pytest.fixture
+def committed(
+    request: pytest.FixtureRequest, database_url: str, tmp_path: Path
+) -> Iterator[Engine]:
+    """A database of the test's own whose transactions commit (concurrency tests, where the
+    rolled-back ``session`` cannot serve): an SQLite file, or a PostgreSQL database named after
+    the test module, made afresh."""
+    from tests.support.server import postgres_database
+
+    if database_url.startswith("sqlite"):
+        url = f"sqlite:///{tmp_path / 'committed.sqlite'}"
+    else:
+        name = request.node.module.__name__.rpartition(".")[2]
+        url = postgres_database(request.getfixturevalue("postgres_url"), name)
+    engine = make_engine(url)
+    Base.metadata.create_all(engine)
+    yield engine
+    engine.dispose()

@@ -6,35 +6,17 @@ from __future__ import annotations
 
 import base64
 import threading
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import Engine
 
 from fedcore.aai.oidc.server import ProtocolRequest, Provider
 from fedcore.aai.service import authorizations, tokens
 from fedcore.core.config import Settings
-from fedcore.core.db import Base, make_engine, make_sessionmaker, session_scope
+from fedcore.core.db import make_sessionmaker, session_scope
 from tests.aai.oauth import REDIRECT, make_client, make_person
-from tests.support.server import postgres_database
 
 PARALLEL = 8
-
-
-@pytest.fixture
-def committed(
-    request: pytest.FixtureRequest, database_url: str, tmp_path: Path
-) -> Iterator[Engine]:
-    if database_url.startswith("sqlite"):
-        url = f"sqlite:///{tmp_path / 'concurrency.sqlite'}"
-    else:
-        url = postgres_database(request.getfixturevalue("postgres_url"), "aai_concurrency")
-    engine = make_engine(url)
-    Base.metadata.create_all(engine)
-    yield engine
-    engine.dispose()
 
 
 def _race(settings: Settings, factory: Any, basic: str, form: list[tuple[str, str]]) -> list[int]:

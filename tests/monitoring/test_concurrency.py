@@ -6,15 +6,12 @@ rows and both insert theirs."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import Engine, func, select
 
-from fedcore.core.db import Base, make_engine, make_sessionmaker, session_scope
+from fedcore.core.db import make_sessionmaker, session_scope
 from fedcore.core.security import Principal
 from fedcore.monitoring import service
 from fedcore.monitoring.enums import ProfileKind
@@ -22,24 +19,9 @@ from fedcore.monitoring.models import ComputedDay, DailyAR, StatusTimeline
 from fedcore.monitoring.schemas import ProfileCreate, ProfileRef, ReportCreate
 from tests.monitoring import test_computation
 from tests.monitoring.test_computation import DAY, build_registry
-from tests.support.server import postgres_database
 
 PARALLEL = 2
 case = test_computation.case
-
-
-@pytest.fixture
-def committed(
-    request: pytest.FixtureRequest, database_url: str, tmp_path: Path
-) -> Iterator[Engine]:
-    if database_url.startswith("sqlite"):
-        url = f"sqlite:///{tmp_path / 'concurrency.sqlite'}"
-    else:
-        url = postgres_database(request.getfixturevalue("postgres_url"), "monitoring_concurrency")
-    engine = make_engine(url)
-    Base.metadata.create_all(engine)
-    yield engine
-    engine.dispose()
 
 
 def test_concurrent_computations_of_a_day_store_it_once(

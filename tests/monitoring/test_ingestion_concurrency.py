@@ -5,36 +5,18 @@ once. Checking before inserting let PostgreSQL refuse all but the first batch wh
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import Engine, func, select
 
-from fedcore.core.db import Base, make_engine, make_sessionmaker, session_scope
+from fedcore.core.db import make_sessionmaker, session_scope
 from fedcore.core.security import Principal
 from fedcore.monitoring.models import MetricResult
 from fedcore.monitoring.service.results import Ingested, store_metric_data
 from tests.monitoring.test_ingestion import record
-from tests.support.server import postgres_database
 
 PARALLEL = 8
 OPERATOR = Principal(subject="operator", is_admin=True)
-
-
-@pytest.fixture
-def committed(
-    request: pytest.FixtureRequest, database_url: str, tmp_path: Path
-) -> Iterator[Engine]:
-    if database_url.startswith("sqlite"):
-        url = f"sqlite:///{tmp_path / 'ingestion.sqlite'}"
-    else:
-        url = postgres_database(request.getfixturevalue("postgres_url"), "ingestion_concurrency")
-    engine = make_engine(url)
-    Base.metadata.create_all(engine)
-    yield engine
-    engine.dispose()
 
 
 def test_identical_batches_at_once_are_answered_alike_and_stored_once(committed: Engine) -> None:
