@@ -358,31 +358,36 @@ def fedcore(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def store_report(session: Session, operator: Principal, case: dict[str, Any]) -> None:
+    """The case's profiles and its report SLA, valid from the case's day, through the service."""
+    for kind, document in case["profiles"].items():
+        service.create_profile(
+            session=session,
+            actor=operator,
+            kind=ProfileKind(kind),
+            data=ProfileCreate(name=document["name"], valid_from=DAY, document=document),
+        )
+    service.create_report(
+        session=session,
+        actor=operator,
+        data=ReportCreate(
+            name="SLA",
+            valid_from=DAY,
+            topology_schema=case["report"]["topology_schema"],
+            profiles=[
+                ProfileRef(type=kind, name=document["name"])
+                for kind, document in case["profiles"].items()
+            ],
+        ),
+    )
+
+
 def test_the_compute_command(tmp_path: Path, case: dict[str, Any]) -> None:
     engine = make_engine(f"sqlite:///{tmp_path}/fedcore.sqlite")
     Base.metadata.create_all(engine)
     operator = Principal(subject="op@test", is_admin=True)
     with session_scope(make_sessionmaker(engine)) as session:
-        for kind, document in case["profiles"].items():
-            service.create_profile(
-                session=session,
-                actor=operator,
-                kind=ProfileKind(kind),
-                data=ProfileCreate(name=document["name"], valid_from=DAY, document=document),
-            )
-        service.create_report(
-            session=session,
-            actor=operator,
-            data=ReportCreate(
-                name="SLA",
-                valid_from=DAY,
-                topology_schema=case["report"]["topology_schema"],
-                profiles=[
-                    ProfileRef(type=kind, name=document["name"])
-                    for kind, document in case["profiles"].items()
-                ],
-            ),
-        )
+        store_report(session, operator, case)
     engine.dispose()
     done = fedcore(tmp_path, "monitoring", "compute", "SLA", "--date", "2022-01-14")
     assert done.returncode == 0, done.stderr

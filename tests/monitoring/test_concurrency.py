@@ -14,11 +14,9 @@ from sqlalchemy import Engine, func, select
 from fedcore.core.db import make_sessionmaker, session_scope
 from fedcore.core.security import Principal
 from fedcore.monitoring import service
-from fedcore.monitoring.enums import ProfileKind
 from fedcore.monitoring.models import ComputedDay, DailyAR, StatusTimeline
-from fedcore.monitoring.schemas import ProfileCreate, ProfileRef, ReportCreate
 from tests.monitoring import test_computation
-from tests.monitoring.test_computation import DAY, build_registry
+from tests.monitoring.test_computation import DAY, build_registry, store_report
 
 PARALLEL = 2
 case = test_computation.case
@@ -31,26 +29,7 @@ def test_concurrent_computations_of_a_day_store_it_once(
     operator = Principal(subject="op@test", is_admin=True)
     with session_scope(factory) as session:
         build_registry(session, operator, case)
-        for kind, document in case["profiles"].items():
-            service.create_profile(
-                session=session,
-                actor=operator,
-                kind=ProfileKind(kind),
-                data=ProfileCreate(name=document["name"], valid_from=DAY, document=document),
-            )
-        service.create_report(
-            session=session,
-            actor=operator,
-            data=ReportCreate(
-                name="SLA",
-                valid_from=DAY,
-                topology_schema=case["report"]["topology_schema"],
-                profiles=[
-                    ProfileRef(type=kind, name=document["name"])
-                    for kind, document in case["profiles"].items()
-                ],
-            ),
-        )
+        store_report(session, operator, case)
         service.store_metric_data(
             session=session, actor=operator, records=case["metric_data"]["day"]
         )
