@@ -175,37 +175,29 @@ def report_grid(*, session: Session, report: str, day: date) -> list[SupergroupR
     ]
 
 
+def _latest_group_row(session: Session, report: str, field: str, **match: str) -> tuple[str, str]:
+    """(group, supergroup) of the report's latest stored endpoint-group A/R row matching
+    ``match`` (``group=`` or ``supergroup=``), or NotFound naming ``field``."""
+    report_id = get_report(session=session, name=report).id
+    stmt = select(DailyAR.group, DailyAR.supergroup).where(
+        DailyAR.report_id == report_id, DailyAR.level == str(Level.GROUP)
+    )
+    for column, value in match.items():
+        stmt = stmt.where(getattr(DailyAR, column) == value)
+    row = session.execute(stmt.order_by(DailyAR.day.desc()).limit(1)).first()
+    if row is None:
+        raise NotFound(f"report {report!r} has no results of {match[field]!r}", field=field)
+    return row.group, row.supergroup
+
+
 def find_group(*, session: Session, report: str, group: str) -> str:
     """The supergroup of a stored endpoint group of the report (its latest), or NotFound."""
-    report_id = get_report(session=session, name=report).id
-    supergroup = session.scalar(
-        select(DailyAR.supergroup)
-        .where(
-            DailyAR.report_id == report_id,
-            DailyAR.level == str(Level.GROUP),
-            DailyAR.group == group,
-        )
-        .order_by(DailyAR.day.desc())
-        .limit(1)
-    )
-    if supergroup is None:
-        raise NotFound(f"report {report!r} has no results of {group!r}", field="group")
-    return supergroup
+    return _latest_group_row(session, report, "group", group=group)[1]
 
 
 def find_supergroup(*, session: Session, report: str, supergroup: str) -> None:
-    report_id = get_report(session=session, name=report).id
-    found = session.scalar(
-        select(DailyAR.id)
-        .where(
-            DailyAR.report_id == report_id,
-            DailyAR.level == str(Level.GROUP),
-            DailyAR.supergroup == supergroup,
-        )
-        .limit(1)
-    )
-    if found is None:
-        raise NotFound(f"report {report!r} has no results of {supergroup!r}", field="supergroup")
+    """NotFound unless the report has stored results of an endpoint group in ``supergroup``."""
+    _latest_group_row(session, report, "supergroup", supergroup=supergroup)
 
 
 # --- one endpoint group's day -------------------------------------------------------------------
