@@ -87,6 +87,25 @@ class Settings(BaseSettings):
         pattern=r"^[A-Za-z0-9.-]+$",
         description="the #authority of group entitlements",
     )
+    accounting_ams_project: str = Field(
+        default="accounting",
+        pattern=r"^[A-Za-z0-9_.-]+$",
+        description="the AMS project whose publish requests carry accounting messages "
+        "(APEL's ams_project); every other project is monitoring's",
+    )
+    accounting_ca_dir: Path | None = Field(
+        default=None,
+        description="hashed CA directory (openssl rehash) that S/MIME-signed accounting messages "
+        "are verified against; unset: signed messages are refused",
+    )
+    accounting_service_types: str = Field(
+        default="gLite-APEL,eu.egi.cloud.accounting,eu.egi.storage.accounting",
+        description="comma-separated registry service types whose host DN may publish a "
+        "site's accounting records",
+    )
+    accounting_reject_retention_days: int = Field(
+        default=30, ge=1, le=3650, description="days a rejected message's body is kept"
+    )
 
     @field_validator("database_url")
     @classmethod
