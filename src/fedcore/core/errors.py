@@ -77,3 +77,8 @@ class NotSupported(FedcoreError):
 
     status = 501
     title = "Not implemented"
+
+
+class TooLarge(FedcoreError):
+    status = 413
+    title = "Content too large"
