@@ -29,6 +29,8 @@ CLIENTS: dict[str, tuple[str, ...]] = {
     ),
     "keystoneauth1": ("keystoneauth1==5.18.1", "requests==2.34.2"),
     "argo-mon-library": ("argo-mon-library==0.1.0", "requests==2.34.2"),
+    "caso": ("caso==5.2.2", "dirq==1.8", "oslo.config==10.7.0", "pydantic==2.14.4"),
+    "argo-ams-library": ("argo-ams-library==1.0.0", "requests==2.34.2"),
 }
 """Requirements of each client environment, pinned."""
 
