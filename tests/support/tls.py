@@ -1,4 +1,5 @@
-"""A throwaway certificate authority and a server certificate for loopback HTTPS servers.
+"""A throwaway certificate authority and a server certificate for loopback HTTPS servers, and
+host certificates with a chosen subject (as grid hosts have) signed by the same CA.
 
 Real clients verify TLS with the bundle they are given: ``requests`` (flaat's discovery and
 userinfo, keystoneauth1) reads ``REQUESTS_CA_BUNDLE``, urllib (flaat's JWKS fetch through PyJWT)
@@ -15,7 +16,7 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 SYSTEM_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
@@ -27,6 +28,8 @@ SERVER_ADDRESSES = ("127.0.0.1", "::1")
 class Pki:
     ca_cert: Path
     """The test CA alone (PEM)."""
+    ca_key: Path
+    """The test CA's private key (PEM, unencrypted), for :func:`make_host_certificate`."""
     server_cert: Path
     """The server certificate followed by nothing else: the CA signs it directly."""
     server_key: Path
@@ -113,20 +116,57 @@ def make_pki(directory: Path) -> Pki:
 
     pki = Pki(
         ca_cert=directory / "ca.pem",
+        ca_key=directory / "ca-key.pem",
         server_cert=directory / "server.pem",
         server_key=directory / "server-key.pem",
         bundle=directory / "bundle.pem",
     )
     pki.ca_cert.write_bytes(_pem(ca_cert))
+    _write_key(pki.ca_key, ca_key)
     pki.server_cert.write_bytes(_pem(server_cert))
-    pki.server_key.write_bytes(
-        server_key.private_bytes(
+    _write_key(pki.server_key, server_key)
+    system = SYSTEM_CA_BUNDLE.read_bytes()
+    pki.bundle.write_bytes(system.rstrip(b"\n") + b"\n" + _pem(ca_cert))
+    return pki
+
+
+def _write_key(path: Path, key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey) -> None:
+    path.write_bytes(
+        key.private_bytes(
             serialization.Encoding.PEM,
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
     )
-    pki.server_key.chmod(0o600)
-    system = SYSTEM_CA_BUNDLE.read_bytes()
-    pki.bundle.write_bytes(system.rstrip(b"\n") + b"\n" + _pem(ca_cert))
-    return pki
+    path.chmod(0o600)
+
+
+def make_host_certificate(pki: Pki, subject: x509.Name, directory: Path) -> tuple[Path, Path]:
+    """A host certificate for SUBJECT signed by PKI's CA, as IGTF CAs issue them (RSA key,
+    server and client authentication, no S/MIME purpose): (certificate, key) files in DIRECTORY.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    ca_cert = x509.load_pem_x509_certificate(pki.ca_cert.read_bytes())
+    ca_key = serialization.load_pem_private_key(pki.ca_key.read_bytes(), password=None)
+    assert isinstance(ca_key, ec.EllipticCurvePrivateKey)
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    usages = [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(ca_cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(ca_cert.not_valid_before_utc)
+        .not_valid_after(ca_cert.not_valid_after_utc)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage(usages), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), False
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "hostcert.pem", directory / "hostkey.pem"
+    cert_path.write_bytes(_pem(cert))
+    _write_key(key_path, key)
+    return cert_path, key_path

@@ -1,0 +1,2 @@
+"""Adapters that speak the accounting peers' protocols: APEL SSM's S/MIME-signed messages
+(:mod:`.smime`)."""
