@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.responses import Response
 
+from fedcore.core import ams
 from fedcore.core.accesslog import AccessLog
 from fedcore.core.config import Settings, get_settings
 from fedcore.core.db import make_engine, make_sessionmaker
@@ -230,7 +231,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(registry_api.router, prefix="/api/registry", tags=["registry"])
     app.include_router(aai_api.router, prefix="/api/aai", tags=["aai"])
     app.include_router(monitoring_api.router, prefix="/api/monitoring", tags=["monitoring"])
-    app.include_router(monitoring_api.ams_router, tags=["monitoring"])
+    ams_projects = ams.install(app)
+    ams_projects.register_default(monitoring_api.ams_publish)
     app.include_router(argo_webapi.router, tags=["argo-web-api"])
     app.include_router(registry_views.router, prefix="/registry", include_in_schema=False)
     app.include_router(aai_views.router, prefix="/aai", include_in_schema=False)

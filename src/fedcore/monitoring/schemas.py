@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints
 
+from fedcore.core.ams import AmsAnswer
 from fedcore.core.api import FieldError
 from fedcore.core.db import isoformat_z
 from fedcore.monitoring.enums import RecomputationStatus
@@ -191,19 +192,10 @@ class MetricDataAnswer(BaseModel):
     refused: list[RefusedRecord]
 
 
-class AmsMessage(BaseModel):
-    attributes: dict[str, str] = Field(default_factory=dict)
-    data: str = Field(description="base64 of one Avro-encoded metric_data record (no header)")
+class MetricDataAmsAnswer(AmsAnswer):
+    """The AMS publish answer, with the refused messages (each ``data`` the base64 of one
+    Avro-encoded ``metric_data`` record, no header) by index."""
 
-
-class AmsPublish(BaseModel):
-    messages: list[AmsMessage]
-
-
-class AmsAnswer(BaseModel):
-    messageIds: list[str] = Field(
-        description="one id per stored message, in the order of the stored messages"
-    )
     refused: list[RefusedRecord] = Field(default_factory=list)
 
 

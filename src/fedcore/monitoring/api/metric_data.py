@@ -1,29 +1,30 @@
 """Metric results in: ``POST /api/monitoring/metric-data`` (a JSON array of ARGO
-``MetricData`` records) and the AMS-compatible ``POST /v1/projects/{project}/topics/{topic}
-:publish`` that ARGO's publishers (ams-publisher) send to, each message's ``data`` the base64
-of one Avro ``metric_data`` record.
+``MetricData`` records), and :func:`ams_publish`, the handler of the AMS-compatible publish
+route (``core/ams.py``) for every project but accounting's, where ARGO's publishers
+(ams-publisher) send each record as the base64 of one Avro ``metric_data`` record.
 
 Both need a caller who may publish (operators, or the entitlement
-``urn:fedcore:monitoring:metric-publisher``); AMS clients authenticate with their key in the
-``key`` query parameter or the ``x-api-key`` header, which here is a fedcore API or access
-token. Good records are stored (once), bad ones refused with index and field; the answer is
-sent after the commit. One request carries at most :data:`MAX_BATCH` records (or messages).
+``urn:fedcore:monitoring:metric-publisher``). Good records are stored (once), bad ones refused
+with index and field; the answer is sent after the commit. One request carries at most
+:data:`MAX_BATCH` records (or messages).
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Header, Query
+from fastapi import APIRouter, Body
+from sqlalchemy.orm import Session
 
+from fedcore.core.ams import AmsPublish
 from fedcore.core.api import FieldError
-from fedcore.core.deps import AppSettings, CurrentPrincipal, DbSession
+from fedcore.core.config import Settings
+from fedcore.core.deps import CurrentPrincipal, DbSession
 from fedcore.core.errors import ValidationFailed
-from fedcore.core.security import Principal, authenticate
+from fedcore.core.security import Principal
 from fedcore.monitoring import service
 from fedcore.monitoring.schemas import (
-    AmsAnswer,
-    AmsPublish,
+    MetricDataAmsAnswer,
     MetricDataAnswer,
     RefusedRecord,
     StoredRecord,
@@ -77,27 +78,20 @@ def post_metric_data(
     )
 
 
-@ams_router.post(
-    "/v1/projects/{project}/topics/{topic}:publish",
-    summary="AMS publish: Avro metric_data records (publishers)",
-    response_model=AmsAnswer,
-)
 def ams_publish(
-    session: DbSession,
-    settings: AppSettings,
-    actor: CurrentPrincipal,
+    *,
+    session: Session,
+    settings: Settings,
+    actor: Principal,
     project: str,
     topic: str,
     body: AmsPublish,
-    key: Annotated[str | None, Query(description="the publisher's token (AMS key)")] = None,
-    x_api_key: Annotated[str | None, Header()] = None,
-) -> AmsAnswer:
+) -> MetricDataAmsAnswer:
+    """Store the records of an AMS publish request (any project and topic)."""
     _require_batch_size(body.messages, "messages")
-    caller: Principal = actor
-    token = key or x_api_key
-    if not caller.is_authenticated and token:
-        caller = authenticate(session, token, settings)
     answer = service.publish_messages(
-        session=session, actor=caller, messages=[m.data for m in body.messages]
+        session=session, actor=actor, messages=[m.data for m in body.messages]
     )
-    return AmsAnswer(messageIds=[str(row) for _, row, _ in answer.stored], refused=_refused(answer))
+    return MetricDataAmsAnswer(
+        messageIds=[str(row) for _, row, _ in answer.stored], refused=_refused(answer)
+    )
