@@ -80,6 +80,7 @@ from fedcore.registry.service.services import (
     get_service,
     get_service_group,
     get_service_type,
+    host_dn_sites,
     list_endpoints,
     list_service_groups,
     list_service_types,
@@ -91,6 +92,7 @@ from fedcore.registry.service.services import (
     update_service_type,
 )
 from fedcore.registry.service.topology import (
+    can_edit_site,
     change_certification_status,
     create_ngi,
     create_project,

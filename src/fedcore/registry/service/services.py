@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from sqlalchemy import Select, exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
@@ -130,6 +132,20 @@ def list_services(
 
 def get_service(*, session: Session, service_id: int) -> Service:
     return get_by_id(session, Service, service_id, field="service")
+
+
+def host_dn_sites(*, session: Session, host_dn: str, service_types: Collection[str]) -> set[str]:
+    """Short names of the sites registering a service of one of ``service_types`` whose host DN
+    is ``host_dn`` (the DNs a site's services sign with, as GOCDB lists them for APEL)."""
+    if not host_dn or not service_types:
+        return set()
+    statement = (
+        select(Site.short_name)
+        .join(Service, Service.site_id == Site.id)
+        .join(ServiceType, Service.service_type_id == ServiceType.id)
+        .where(Service.host_dn == host_dn, ServiceType.name.in_(service_types))
+    )
+    return set(session.scalars(statement))
 
 
 def check_monitoring(service: Service) -> None:

@@ -244,6 +244,12 @@ def get_site_by_name(*, session: Session, short_name: str) -> Site:
     return get_by_name(session, Site, Site.short_name, short_name, field="site")
 
 
+def can_edit_site(*, session: Session, actor: Principal, site: Site) -> bool:
+    """Whether ``actor`` administers ``site``: an operator, or a holder of a site role over it
+    or of an NGI role over its NGI (``registry.site.edit``)."""
+    return permissions.allows("registry.site.edit", session=session, actor=actor, target=site)
+
+
 def create_site(*, session: Session, actor: Principal, data: SiteCreate) -> Site:
     """A new site starts as a Candidate (EGI's procedure); its NGI's managers may add it."""
     ngi = get_ngi_by_name(session=session, name=data.ngi)
