@@ -64,6 +64,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
 def engine(database_url: str) -> Iterator[Engine]:
     engine = make_engine(database_url)
     import fedcore.aai.models
+    import fedcore.accounting.models
     import fedcore.core.models
     import fedcore.monitoring.models
     import fedcore.registry.models  # noqa: F401

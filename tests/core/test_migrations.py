@@ -10,6 +10,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
+import fedcore.accounting.models
 import fedcore.core.models
 import fedcore.monitoring.models
 import fedcore.registry.models  # noqa: F401

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 import fedcore.aai.models
+import fedcore.accounting.models
 import fedcore.core.models
 import fedcore.monitoring.models
 import fedcore.registry.models  # noqa: F401
