@@ -21,6 +21,7 @@ from typing import Any
 from jsonschema import Draft7Validator
 from jsonschema.exceptions import best_match
 
+from fedcore.accounting.formats.fields import NULL_IN_MANDATORY, UNKNOWN_FIELD, from_epoch, is_null
 from fedcore.accounting.formats.fqan import parse_fqan
 from fedcore.accounting.formats.records import (
     ACCELERATOR,
@@ -35,7 +36,6 @@ from fedcore.accounting.formats.records import (
 ACCELERATOR_TYPE = "APEL-accelerator-message"
 PUBLIC_IP_TYPE = "APEL Public IP message"
 
-_NULLS = frozenset({"none", "null", ""})
 _STRING_OR_NULL = {"anyOf": [{"type": "string"}, {"type": "null"}]}
 _INTEGER_OR_NULL = {"anyOf": [{"type": "integer"}, {"type": "null"}]}
 _NUMBER_OR_NULL = {"anyOf": [{"type": "number"}, {"type": "null"}]}
@@ -201,29 +201,31 @@ def parse_json(body: str) -> ParsedMessage:
             f"JSON message invalid against {message_type} schema: {violation.message}"
         )
     kinds = dict(form.family.fields)
-    records = [
-        _record(form, kinds, index, raw)
-        for index, raw in enumerate(message["UsageRecords"], start=1)
-    ]
+    records = []
+    for index, raw in enumerate(message["UsageRecords"], start=1):
+        try:
+            records.append(_record(form, kinds, raw))
+        except RecordError as error:
+            error.index = index
+            raise
     return ParsedMessage(form.family.kind, message_type, records)
 
 
-def _record(
-    form: _Format, kinds: dict[str, ColumnType], index: int, raw: dict[str, Any]
-) -> dict[str, Any]:
+def _record(form: _Format, kinds: dict[str, ColumnType], raw: dict[str, Any]) -> dict[str, Any]:
+    """One record as APEL's ``Record.set_all`` reads it: keys in the order sent."""
     family = form.family
     values: dict[str, Any] = {}
     for key, value in raw.items():
         if key in form.ignored:
             continue
         if key not in kinds:
-            raise RecordError(f"Unknown field: {key}", index=index, field=key)
-        values[key] = _checked(form, index, key, kinds[key], value)
+            raise RecordError(UNKNOWN_FIELD.format(key), field=key)
+        values[key] = _checked(form, key, kinds[key], value)
     record: dict[str, Any] = {}
     for apel, kind in family.fields:
         value = values.get(apel)
         if value is None and apel in form.mandatory:
-            raise RecordError(f"NULL in mandatory field: {apel}", index=index, field=apel)
+            raise RecordError(NULL_IN_MANDATORY.format(apel), field=apel)
         record[column_name(apel)] = "None" if value is None and kind == "str" else value
     record["vo"], record["vo_group"], record["vo_role"] = parse_fqan(record["fqan"])
     if family is PUBLIC_IP:
@@ -233,19 +235,16 @@ def _record(
     return record
 
 
-def _checked(form: _Format, index: int, apel: str, kind: ColumnType, value: Any) -> Any:
+def _checked(form: _Format, apel: str, kind: ColumnType, value: Any) -> Any:
     """A value the schema let through, as APEL's ``Record.checked`` stores it."""
-    if str(value).lower() in _NULLS:
+    if is_null(str(value)):
         if apel in form.mandatory:
-            raise RecordError(f"NULL in mandatory field: {apel}", index=index, field=apel)
+            raise RecordError(NULL_IN_MANDATORY.format(apel), field=apel)
         return None
     if kind == "int":
         return int(value)
     if kind == "float":
         return float(value)
     if kind == "datetime":
-        try:
-            return datetime.fromtimestamp(value, UTC)
-        except (ValueError, OverflowError, OSError) as error:
-            raise RecordError(str(error), index=index, field=apel) from None
+        return from_epoch(apel, value)
     return value
