@@ -283,6 +283,7 @@ _V04: dict[str, TextFormat] = {
 }
 
 _COLONS = repeat(":")
+_ONCE = repeat(1)
 
 
 def parse_text(text: str) -> ParsedMessage:
@@ -301,14 +302,14 @@ def parse_text(text: str) -> ParsedMessage:
         raise RecordError(UNKNOWN_HEADER.format(header))
     spec, check = form.spec, form.check
     now = datetime.now(UTC)
-    partition = str.partition
+    split = str.split
     records: list[dict[str, Any]] = []
     for chunk in rest.split("%%"):
         chunk = chunk.strip()
         if not chunk:
             continue
         try:
-            record = read_fields(spec, map(partition, chunk.splitlines(), _COLONS))
+            record = read_fields(spec, map(split, chunk.splitlines(), _COLONS, _ONCE))
             if check is not None:
                 check(record, now)
         except RecordError as error:

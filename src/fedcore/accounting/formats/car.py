@@ -50,45 +50,45 @@ def parse_car(root: Element) -> ParsedMessage:
     return ParsedMessage(RecordKind.JOB, NAMESPACE, records)
 
 
-def _fields(record: Element) -> Iterator[tuple[str, str, str]]:
-    """The record's ``(APEL name, ':', value)`` triples, in CarParser's order."""
+def _fields(record: Element) -> Iterator[tuple[str, str]]:
+    """The record's ``(APEL name, value)`` pairs, in CarParser's order."""
     for name in _TEXT_FIELDS:
         element = _first(record, name)
         if element is not None:
-            yield name, ":", _text(element)
+            yield name, _text(element)
     user = _first(record, "GlobalUserName")
     if user is not None:
-        yield "GlobalUserName", ":", _text(user)
+        yield "GlobalUserName", _text(user)
     attributes = list(record.iter(_NS + "GroupAttribute"))
     yield from _group_attribute(attributes, "FQAN", "FQAN")
     group = _first(record, "Group")
     if group is not None:
-        yield "VO", ":", _text(group)
+        yield "VO", _text(group)
     yield from _group_attribute(attributes, "VOGroup", "group")
     yield from _group_attribute(attributes, "VORole", "role")
     wall = _first(record, "WallDuration")
     seconds = None if wall is None else _seconds(_text(wall))
     if seconds is not None:
-        yield "WallDuration", ":", seconds
+        yield "WallDuration", seconds
     seconds = _cpu_seconds(list(record.iter(_NS + "CpuDuration")))
     if seconds is not None:
-        yield "CpuDuration", ":", seconds
+        yield "CpuDuration", seconds
     for name in ("Processors", "NodeCount"):
         element = _first(record, name)
         if element is not None:
-            yield name, ":", _text(element)
+            yield name, _text(element)
     for name in ("StartTime", "EndTime"):
         element = _first(record, name)
         if element is not None:
-            yield name, ":", _epoch_seconds(name, _text(element))
+            yield name, _epoch_seconds(name, _text(element))
     infrastructure = _first(record, "Infrastructure")
     if infrastructure is not None:
-        yield "InfrastructureDescription", ":", infrastructure.get(_NS + "description", "")
-        yield "InfrastructureType", ":", infrastructure.get(_NS + "type", "")
+        yield "InfrastructureDescription", infrastructure.get(_NS + "description", "")
+        yield "InfrastructureType", infrastructure.get(_NS + "type", "")
     level = _first(record, "ServiceLevel")
     if level is not None:
-        yield "ServiceLevelType", ":", level.get(_NS + "type", "")
-        yield "ServiceLevel", ":", _text(level)
+        yield "ServiceLevelType", level.get(_NS + "type", "")
+        yield "ServiceLevel", _text(level)
 
 
 def _first(record: Element, name: str) -> Element | None:
@@ -102,10 +102,10 @@ def _text(element: Element) -> str:
 
 def _group_attribute(
     attributes: list[Element], name: str, attribute_type: str
-) -> Iterator[tuple[str, str, str]]:
+) -> Iterator[tuple[str, str]]:
     for attribute in attributes:
         if attribute.get(_NS + "type") == attribute_type:
-            yield name, ":", _text(attribute)
+            yield name, _text(attribute)
             return
 
 

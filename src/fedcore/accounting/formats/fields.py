@@ -11,7 +11,7 @@ missing optional string and ``None`` for a missing number or datetime.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from operator import itemgetter
@@ -139,26 +139,28 @@ def _values_getter(columns: tuple[str, ...]) -> Callable[[dict[str, Any]], tuple
     return lambda record: (get(record),)
 
 
-def read_fields(spec: RecordSpec, lines: Iterable[tuple[str, str, str]]) -> dict[str, Any]:
-    """One record's lines, each ``line.partition(':')``, as a row, with APEL's texts.
+def read_fields(spec: RecordSpec, lines: Iterable[Sequence[str]]) -> dict[str, Any]:
+    """One record's lines, each ``line.split(':', 1)``, as a row, with APEL's texts.
 
     Raises :class:`RecordError` (without index; the caller knows the record's position).
     """
     record = spec.template.copy()
     fields = spec.fields
     unexpected = None
-    for key, colon, value in lines:
-        if not colon:
-            raise RecordError(LINE_WITHOUT_PAIR)
-        field = fields.get(key)
-        if field is None:
+    for line in lines:
+        try:
+            key, value = line
+        except ValueError:
+            raise RecordError(LINE_WITHOUT_PAIR) from None
+        try:
+            column, fast, kind, mandatory, default = fields[key]
+        except KeyError:
             key = key.strip()
-            field = fields.get(key)
-            if field is None:
+            if key not in fields:
                 if key in spec.ignored:
                     continue
-                raise RecordError(UNKNOWN_FIELD.format(key), field=key)
-        column, fast, kind, mandatory, default = field
+                raise RecordError(UNKNOWN_FIELD.format(key), field=key) from None
+            column, fast, kind, mandatory, default = fields[key]
         value = value.strip()
         if fast is None:
             if value and not (value[0] in "nN" and value.lower() in _NULL_TOKENS):
