@@ -10,25 +10,31 @@ returned timezone-aware in UTC.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 from xml.etree.ElementTree import Element
 
+from fedcore.accounting.formats.fields import is_null, read_fields, record_spec
 from fedcore.accounting.formats.records import STORAGE, ParsedMessage, RecordError, RecordKind
 
 NAMESPACE = "http://eu-emi.eu/namespaces/2011/02/storagerecord"
 _NS = "{" + NAMESPACE + "}"
+NO_RECORDS = "File does not contain StAR records!"
+BAD_TIMESTAMP = "Message header is incorrect: Unable to parse date string {!r}"
+"""iso8601's ParseError is a ValueError, reported by APEL's RecordFactory as a header error."""
 
-_MANDATORY = (
-    "RecordId",
-    "CreateTime",
-    "StorageSystem",
-    "StartTime",
-    "EndTime",
-    "ResourceCapacityUsed",
+_SPEC = record_spec(
+    STORAGE,
+    mandatory=(
+        "RecordId",
+        "CreateTime",
+        "StorageSystem",
+        "StartTime",
+        "EndTime",
+        "ResourceCapacityUsed",
+    ),
 )
-_NULLS = frozenset({"none", "null", ""})
-_KINDS = dict(STORAGE.fields)
 _IDENTITY_ATTRIBUTES = {"RecordId": "recordId", "CreateTime": "createTime"}
 _RECORD_ATTRIBUTE_TYPES = {"SubGroup": "subgroup", "Role": "role"}
 
@@ -37,31 +43,27 @@ def parse_star(root: Element) -> ParsedMessage:
     """Every ``StorageUsageRecord`` under (or at) ``root``, with their group attributes."""
     elements = list(root.iter(_NS + "StorageUsageRecord"))
     if not elements:
-        raise RecordError("File does not contain StAR records!")
+        raise RecordError(NO_RECORDS)
     records: list[dict[str, Any]] = []
     group_attributes: list[dict[str, Any]] = []
     for index, element in enumerate(elements, start=1):
-        record = _record(index, element)
+        try:
+            # APEL reads every field, parsing the times, before it checks any value.
+            record = read_fields(_SPEC, list(_fields(element)))
+        except RecordError as error:
+            error.index = index
+            raise
         records.append(record)
         group_attributes.extend(_group_attributes(element, record["record_id"]))
     return ParsedMessage(RecordKind.STORAGE, NAMESPACE, records, group_attributes)
 
 
-def _record(index: int, element: Element) -> dict[str, Any]:
-    # APEL reads every field (parsing the times) before it checks any value, then checks the
-    # values in field order, then the presence of the mandatory fields.
-    raw: dict[str, str | datetime] = {}
+def _fields(record: Element) -> Iterator[tuple[str, str]]:
+    """The record's ``(APEL name, value)`` pairs in StarParser's order, times as epoch."""
     for apel, kind in STORAGE.fields:
-        text = _field_text(element, apel)
+        text = _field_text(record, apel)
         if text is not None:
-            raw[apel] = _timestamp(index, apel, text) if kind == "datetime" else text
-    record: dict[str, Any] = {}
-    for column, apel in STORAGE.apel_names.items():
-        record[column] = _checked(index, apel, raw.get(apel))
-    for apel in _MANDATORY:
-        if apel not in raw:
-            raise RecordError(f"Mandatory field {apel} not specified.", index=index, field=apel)
-    return record
+            yield apel, _epoch_seconds(apel, text) if kind == "datetime" else text
 
 
 def _field_text(record: Element, apel: str) -> str | None:
@@ -84,42 +86,18 @@ def _first(record: Element, name: str) -> Element | None:
 
 
 def _text(element: Element) -> str:
-    """The element's own text nodes, unstripped (APEL keeps surrounding whitespace)."""
+    """The element's own text (DOM text nodes), without its children's."""
     return "".join([element.text or "", *(child.tail or "" for child in element)])
 
 
-def _timestamp(index: int, apel: str, text: str) -> datetime:
+def _epoch_seconds(apel: str, timestamp: str) -> str:
     try:
-        parsed = datetime.fromisoformat(text)
+        parsed = datetime.fromisoformat(timestamp)
     except ValueError:
-        # APEL's loader reports a date its iso8601 parser refuses under this misleading prefix;
-        # the text is kept so that fedcore and APEL reject the same message the same way.
-        raise RecordError(
-            f"Message header is incorrect: Unable to parse date string {text!r}",
-            index=index,
-            field=apel,
-        ) from None
+        raise RecordError(BAD_TIMESTAMP.format(timestamp), field=apel) from None
     if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
-
-
-def _checked(index: int, apel: str, value: str | datetime | None) -> Any:
-    """APEL's ``Record.checked``: null tokens, mandatory fields, ints; ``'None'`` for strings."""
-    if isinstance(value, datetime):
-        return value
-    if value is None or value.lower() in _NULLS:
-        if apel in _MANDATORY and value is not None:
-            raise RecordError(f"NULL in mandatory field: {apel}", index=index, field=apel)
-        return "None" if _KINDS[apel] == "str" else None
-    if _KINDS[apel] == "int":
-        try:
-            return int(value)
-        except ValueError:
-            raise RecordError(
-                f"Invalid int value {value} in field {apel}", index=index, field=apel
-            ) from None
-    return value
+        parsed = parsed.replace(tzinfo=UTC)
+    return str(int(parsed.timestamp()))
 
 
 def _group_attributes(record: Element, record_id: str) -> list[dict[str, Any]]:
@@ -132,8 +110,8 @@ def _group_attributes(record: Element, record_id: str) -> list[dict[str, Any]]:
         rows.append(
             {
                 "record_id": record_id,
-                "attribute_type": "None" if attribute_type.lower() in _NULLS else attribute_type,
-                "value": "None" if value.lower() in _NULLS else value,
+                "attribute_type": "None" if is_null(attribute_type) else attribute_type,
+                "value": "None" if is_null(value) else value,
             }
         )
     return rows
