@@ -480,8 +480,9 @@ class SuperSummary(Base):
     """APEL's HybridSuperSummaries (§2.4): job usage per site, month, user, VO role, submit
     host, infrastructure, benchmark and cores, kept apart per ``source`` (SummarySource).
 
-    Normalised durations are benchmark-scaled seconds; a received normalised summary has
-    ``service_level`` 0.
+    Normalised durations are benchmark-scaled seconds, rounded from the exact sums kept in
+    ``normalised_*_units`` (1/250,000 HS06·s, see ``fedcore.accounting.summaries``) to which the
+    loader adds; a received normalised summary has ``service_level`` 0.
     """
 
     __tablename__ = "accounting_super_summary"
@@ -527,6 +528,8 @@ class SuperSummary(Base):
     cpu_duration: Mapped[int] = mapped_column(BigInteger, default=0)
     normalised_wall_duration: Mapped[int] = mapped_column(BigInteger, default=0)
     normalised_cpu_duration: Mapped[int] = mapped_column(BigInteger, default=0)
+    normalised_wall_units: Mapped[int] = mapped_column(BigInteger, default=0)
+    normalised_cpu_units: Mapped[int] = mapped_column(BigInteger, default=0)
     number_of_jobs: Mapped[int] = mapped_column(BigInteger, default=0)
     dirty: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -243,6 +243,7 @@ def jobs_run(
 def _mount_subsystems() -> None:
     from fedcore.aai.cli import app as aai_app
     from fedcore.aai.jobs import JOBS as AAI_JOBS
+    from fedcore.accounting.cli import app as accounting_app
     from fedcore.core.jobs import register_jobs
     from fedcore.monitoring.cli import app as monitoring_app
     from fedcore.monitoring.jobs import JOBS as MONITORING_JOBS
@@ -251,6 +252,7 @@ def _mount_subsystems() -> None:
     app.add_typer(registry_app, name="registry")
     app.add_typer(aai_app, name="aai")
     app.add_typer(monitoring_app, name="monitoring")
+    app.add_typer(accounting_app, name="accounting")
     register_jobs(*AAI_JOBS, *MONITORING_JOBS)
 
 

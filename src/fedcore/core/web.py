@@ -181,6 +181,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from fedcore.aai import views as aai_views
     from fedcore.aai.jobs import JOBS as AAI_JOBS
     from fedcore.aai.service.principals import access_token_verifier
+    from fedcore.accounting import api as accounting_api
+    from fedcore.accounting.compat import ams as accounting_ams
     from fedcore.monitoring import api as monitoring_api
     from fedcore.monitoring import views as monitoring_views
     from fedcore.monitoring.compat import argo_webapi
@@ -233,6 +235,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(monitoring_api.router, prefix="/api/monitoring", tags=["monitoring"])
     ams_projects = ams.install(app)
     ams_projects.register_default(monitoring_api.ams_publish)
+    ams_projects.register(settings.accounting_ams_project, accounting_ams.publish)
+    app.include_router(accounting_api.router, prefix="/api/accounting", tags=["accounting"])
     app.include_router(argo_webapi.router, tags=["argo-web-api"])
     app.include_router(registry_views.router, prefix="/registry", include_in_schema=False)
     app.include_router(aai_views.router, prefix="/aai", include_in_schema=False)
