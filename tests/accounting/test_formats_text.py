@@ -84,6 +84,21 @@ def test_samples_parse_into_the_readme_counts(
         assert tuple(record) == FAMILIES[kind].columns
 
 
+@pytest.mark.parametrize(
+    ("name", "kind", "count"),
+    [
+        ("storage_star_caso.xml", RecordKind.STORAGE, 3),
+        ("accelerator_v01_caso.json", RecordKind.ACCELERATOR, 3),
+        ("ip_v02_caso.json", RecordKind.PUBLIC_IP, 4),
+    ],
+)
+def test_xml_and_json_messages_reach_their_parsers(
+    shared_dir: Path, name: str, kind: RecordKind, count: int
+) -> None:
+    message = parse_message("\n  " + sample(shared_dir, name))
+    assert (message.kind, len(message.records)) == (kind, count)
+
+
 def test_job_fields_fqan_and_service_levels(shared_dir: Path) -> None:
     records = parse_message(sample(shared_dir, JOB_V03)).records
     first = records[0]
@@ -248,6 +263,7 @@ DEFECTS: list[tuple[str, str, int, str, str | None, str, str | None]] = [
     ("plain number in v0.4", JOB_V04, 2, "ServiceLevel", "ServiceLevel: 10.5", "Expecting dictionary-like value. not enough values to unpack (expected 2, got 1)", "ServiceLevel"),
     ("duplicate benchmark", JOB_V04, 2, "ServiceLevel", "ServiceLevel: {HEPSPEC: 10.5, HEPSPEC: 11}", "Expecting dictionary-like value. Duplicate keys found in {HEPSPEC: 10.5, HEPSPEC: 11}", "ServiceLevel"),
     ("benchmark not a number", JOB_V04, 2, "ServiceLevel", "ServiceLevel: {HEPSPEC: ten}", "Expecting dictionary-like value. could not convert string to float: 'ten'", "ServiceLevel"),
+    ("benchmark with two colons", JOB_V04, 2, "ServiceLevel", "ServiceLevel: {HEPSPEC: 1: 2}", "Expecting dictionary-like value. too many values to unpack (expected 2)", "ServiceLevel"),
     ("v0.4 job without benchmark", JOB_V04, 2, "ServiceLevel", None, "NULL in mandatory field: ServiceLevelType", "ServiceLevelType"),
     ("month out of range", SUMMARY, 2, "Month", "Month: 13", "Invalid values for month and/or year.", "Month"),
     ("earliest outside month", SUMMARY, 2, "EarliestEndTime", "EarliestEndTime: 1790000000", "EarliestEndTime is not within stated month.", "EarliestEndTime"),
