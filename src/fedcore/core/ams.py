@@ -125,7 +125,9 @@ class AmsProjects:
         return handler
 
 
-router = APIRouter()
+# AMS clients (argo-ams-library: ``requests.post(url, data=json.dumps(...))``) send the JSON
+# body without a Content-Type header; FastAPI parses such a body only when told to.
+router = APIRouter(strict_content_type=False)
 
 
 @router.post(

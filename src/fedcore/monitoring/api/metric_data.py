@@ -35,9 +35,6 @@ MAX_BATCH = 10_000
 """The most records (or AMS messages) one request may carry; publishers send more in several."""
 
 router = APIRouter()
-# AMS clients (argo-ams-library: ``requests.post(url, data=json.dumps(...))``) send the JSON
-# body without a Content-Type header; FastAPI parses such a body only when told to.
-ams_router = APIRouter(strict_content_type=False)
 
 
 def _require_batch_size(items: list[Any], name: str) -> None:
