@@ -50,12 +50,21 @@ UNEXPECTED: Final = 6
 """Field kinds. ``UNEXPECTED`` is a field APEL reads and then refuses in ``_check_fields``."""
 
 _KINDS = {"str": STR, "int": INT, "float": FLOAT, "datetime": DATETIME}
-_NULL_TOKENS = frozenset(("none", "null"))
+NULL_SPELLINGS = frozenset(
+    "".join(
+        letter.upper() if bit == "1" else letter
+        for letter, bit in zip(token, f"{n:04b}", strict=True)
+    )
+    for token in ("none", "null")
+    for n in range(16)
+) | {""}
+"""Every spelling of APEL's null tokens (``str(value).lower()`` in none, null, empty): no other
+string lowers to one of them, so one set lookup decides."""
 
 
 def is_null(value: str) -> bool:
     """APEL's ``check_for_null``: empty, ``none`` or ``null`` in any case."""
-    return not value or (value[0] in "nN" and value.lower() in _NULL_TOKENS)
+    return value in NULL_SPELLINGS
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,7 +172,7 @@ def read_fields(spec: RecordSpec, lines: Iterable[Sequence[str]]) -> dict[str, A
             column, fast, kind, mandatory, default = fields[key]
         value = value.strip()
         if fast is None:
-            if value and not (value[0] in "nN" and value.lower() in _NULL_TOKENS):
+            if value not in NULL_SPELLINGS:
                 record[column] = value
                 continue
         else:
