@@ -244,6 +244,7 @@ def _mount_subsystems() -> None:
     from fedcore.aai.cli import app as aai_app
     from fedcore.aai.jobs import JOBS as AAI_JOBS
     from fedcore.accounting.cli import app as accounting_app
+    from fedcore.accounting.jobs import JOBS as ACCOUNTING_JOBS
     from fedcore.core.jobs import register_jobs
     from fedcore.monitoring.cli import app as monitoring_app
     from fedcore.monitoring.jobs import JOBS as MONITORING_JOBS
@@ -253,7 +254,7 @@ def _mount_subsystems() -> None:
     app.add_typer(aai_app, name="aai")
     app.add_typer(monitoring_app, name="monitoring")
     app.add_typer(accounting_app, name="accounting")
-    register_jobs(*AAI_JOBS, *MONITORING_JOBS)
+    register_jobs(*AAI_JOBS, *MONITORING_JOBS, *ACCOUNTING_JOBS)
 
 
 def main() -> None:

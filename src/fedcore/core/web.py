@@ -183,6 +183,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from fedcore.aai.service.principals import access_token_verifier
     from fedcore.accounting import api as accounting_api
     from fedcore.accounting.compat import ams as accounting_ams
+    from fedcore.accounting.jobs import JOBS as ACCOUNTING_JOBS
     from fedcore.monitoring import api as monitoring_api
     from fedcore.monitoring import views as monitoring_views
     from fedcore.monitoring.compat import argo_webapi
@@ -242,7 +243,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(aai_views.router, prefix="/aai", include_in_schema=False)
     app.include_router(monitoring_views.router, prefix="/monitoring", include_in_schema=False)
     register_verifier(access_token_verifier)
-    register_jobs(*AAI_JOBS, *MONITORING_JOBS)
+    register_jobs(*AAI_JOBS, *MONITORING_JOBS, *ACCOUNTING_JOBS)
     app.include_router(gocdbpi.router, prefix="/gocdbpi", tags=["GOCDB PI"])
     app.include_router(gocdbpi_write.router, prefix="/gocdbpi", tags=["GOCDB PI"])
     return app
