@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
@@ -9,7 +10,8 @@ from typing import Annotated
 import typer
 
 from fedcore.accounting.enums import Transport
-from fedcore.accounting.service import loader
+from fedcore.accounting.formats.records import RecordKind
+from fedcore.accounting.service import loader, summaries
 from fedcore.core.cli import fail
 from fedcore.core.config import get_settings
 from fedcore.core.db import make_engine, make_sessionmaker, session_scope
@@ -82,3 +84,34 @@ def load(
         engine.dispose()
     if rejected:
         raise typer.Exit(2)
+
+
+@app.command("summarise")
+def summarise(
+    site: Annotated[
+        str | None, typer.Option("--site", metavar="S", help="only this site's summaries")
+    ] = None,
+    kind: Annotated[
+        RecordKind | None,
+        typer.Option("--kind", metavar="K", help="only the summaries of this record kind"),
+    ] = None,
+) -> None:
+    """Rebuild the summaries from the stored records (all, or one site's, or one record
+    kind's) as the configured operator, in one transaction; prints the slices and groups
+    rebuilt as one JSON line."""
+    settings = get_settings()
+    if not settings.admin_subject:
+        fail("FEDCORE_ADMIN_SUBJECT is not set: summaries are rebuilt as the configured operator")
+    actor = principal_for(settings.admin_subject, settings.admin_subject)
+    engine = make_engine(settings.effective_database_url)
+    try:
+        with session_scope(make_sessionmaker(engine)) as session:
+            counts = summaries.summarise(
+                session=session,
+                actor=actor,
+                site=site,
+                kinds=None if kind is None else [kind],
+            )
+    finally:
+        engine.dispose()
+    typer.echo(json.dumps(counts))

@@ -11,6 +11,9 @@ Operators (``Principal.is_admin``) pass every check. Besides them:
 * ``accounting.report.read_users`` (target: :class:`UserRows`): per-user rows are personal
   data, shown to the site's administrators for the site's rows and to a VO's managers for the
   VO's rows. A user's own rows are the reports' concern: they need the user's DNs.
+* ``accounting.sync.read`` (target: a site's short name): the site's sync status, for whoever
+  administers the site in the registry.
+* ``accounting.summaries.rebuild`` and ``accounting.data_quality.read``: operators only.
 
 Anybody, anonymous callers included, reads aggregate reports.
 """
@@ -18,6 +21,7 @@ Anybody, anonymous callers included, reads aggregate reports.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
@@ -79,6 +83,10 @@ def _publisher(session: Session, actor: Principal, site: str) -> bool:
     return publishes_for(session=session, settings=get_settings(), subject=actor.subject, site=site)
 
 
+def _operators(_session: Session, _actor: Principal, _target: Any) -> bool:
+    return False  # operators pass before any rule (PermissionTable.allows)
+
+
 def _user_rows(session: Session, actor: Principal, rows: UserRows) -> bool:
     return (rows.site is not None and administers_site(session, actor, rows.site)) or (
         rows.vo is not None and _manages_vo(session, actor, rows.vo)
@@ -86,5 +94,6 @@ def _user_rows(session: Session, actor: Principal, rows: UserRows) -> bool:
 
 
 permissions.rule("accounting.message.publish")(_publisher)
-permissions.rule("accounting.publisher.manage")(administers_site)
+permissions.rule("accounting.publisher.manage", "accounting.sync.read")(administers_site)
 permissions.rule("accounting.report.read_users")(_user_rows)
+permissions.rule("accounting.summaries.rebuild", "accounting.data_quality.read")(_operators)

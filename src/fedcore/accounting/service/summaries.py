@@ -27,7 +27,10 @@ from fedcore.accounting.models import (
     CloudSuperSummary,
     SuperSummary,
 )
+from fedcore.accounting.permissions import permissions
 from fedcore.core.db import utcnow
+from fedcore.core.errors import ValidationFailed
+from fedcore.core.security import Principal
 
 _KEY_CHUNK = 500
 
@@ -248,3 +251,23 @@ def rebuild_all(
             counts["slices"] += 1
             counts["groups"] += rebuild(session, part)
     return counts
+
+
+def summarise(
+    *,
+    session: Session,
+    actor: Principal,
+    site: str | None = None,
+    kinds: Sequence[RecordKind] | None = None,
+) -> dict[str, int]:
+    """Rebuild every summary, or those of one site or of some record kinds (operators):
+    ``fedcore accounting summarise`` and ``POST /api/accounting/summaries:rebuild``."""
+    permissions.require("accounting.summaries.rebuild", session=session, actor=actor)
+    for kind in kinds or ():
+        if kind not in summaries.CONTRIBUTIONS:
+            raise ValidationFailed(
+                f"{kind} records have no summary; the summarised kinds are "
+                + ", ".join(summaries.CONTRIBUTIONS),
+                field="kind",
+            )
+    return rebuild_all(session, kinds=kinds, site=site)
