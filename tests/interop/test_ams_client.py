@@ -3,9 +3,10 @@ ams-publisher use) publishes to a real fedcore server over HTTPS, unchanged: the
 ``https://<host:port>/v1/projects/<project>/topics/<topic>:publish`` itself, base64-encodes each
 message's data, sends the token in ``x-api-key`` and reads ``messageIds`` from the answer.
 
-Here the messages are monitoring's: Avro ``metric_data`` records, as ams-publisher sends them to
-project ``EGI``, topic ``metric_data``. APEL's ``ssm`` (package ``apel-ssm``) is not on PyPI, so
-this library is the AMS sender the accounting tests drive.
+The stored messages are monitoring's: Avro ``metric_data`` records, as ams-publisher sends them
+to project ``EGI``, topic ``metric_data``. A refusal of project ``accounting`` shows that errors
+reach the library in AMS's shape. APEL's ``ssm`` (package ``apel-ssm``) is not on PyPI, so this
+library is the AMS sender the accounting tests drive.
 """
 
 from __future__ import annotations
@@ -113,3 +114,28 @@ def test_the_library_publishes_metric_results_and_reads_the_message_ids(
             {"endpoint_group": "SITE-A"},
         ),
     ]
+
+
+def test_a_refusal_reaches_the_library_in_ams_error_shape(
+    server: FedcoreServer, run_client: RunClient, shared_dir: Path
+) -> None:
+    """Project ``accounting`` takes S/MIME-signed bodies only; an unsigned one is refused with
+    APEL's wording, in AMS's error shape, which the library reads into its exception."""
+    token = server.cli("token", "create", "--subject", ADMIN_SUBJECT).strip().splitlines()[-1]
+    unsigned = shared_dir / "samples" / "accounting" / "sync_v01.txt"
+
+    answer = publish_with_ams_library(
+        run_client,
+        server,
+        token=token,
+        project="accounting",
+        topic="accounting",
+        messages=[(unsigned, {"empaid": "6b0860e0/6b086112e39b48"})],
+    )
+
+    assert answer["published"] == []
+    refused = answer["refused"]
+    assert (refused["index"], refused["status_code"]) == (0, 400)
+    assert refused["message"].startswith(
+        "While trying the [topic_publish]: message 0: Failed to verify message: "
+    )
