@@ -1,7 +1,8 @@
 """Inline SVG drawn on the server (the pages load no chart library): a day's status timeline
 as bars whose widths are the seconds each state held, with the period and the probe's summary
 in each bar's ``<title>`` (shown on hover), and a month's daily availability and reliability
-as bars against the report's targets."""
+as bars against the report's targets (the chart element, grid and axis text from
+:mod:`fedcore.core.svg`)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from collections.abc import Sequence
 
 from markupsafe import Markup
 
+from fedcore.core.svg import axis_text, chart, grid_line
 from fedcore.monitoring.service.views_data import DayValue, Month, Segment
 from fedcore.monitoring.timelines import DAY_SECONDS
 
@@ -119,12 +121,6 @@ def _target(value: float, kind: str, label: str, *, below: bool) -> Markup:
     )
 
 
-def _axis_text(x: float, y: float, anchor: str, text: object) -> Markup:
-    return Markup('<text class="axis" x="{:.1f}" y="{:.1f}" text-anchor="{}">{}</text>').format(
-        x, y, anchor, text
-    )
-
-
 def month_chart(
     name: str, month: Month, availability_target: float, reliability_target: float
 ) -> Markup:
@@ -136,16 +132,12 @@ def month_chart(
     parts: list[Markup] = []
     for tick in range(0, 101, 20):
         y = _y(tick)
-        parts.append(
-            Markup('<line class="grid" x1="{}" x2="{}" y1="{:.1f}" y2="{:.1f}"/>').format(
-                LEFT, WIDTH - RIGHT, y, y
-            )
-        )
-        parts.append(_axis_text(LEFT - 6, y + 4, "end", tick))
+        parts.append(grid_line(LEFT, WIDTH - RIGHT, y))
+        parts.append(axis_text(LEFT - 6, y + 4, "end", tick))
     for number in range(1, days + 1):
         x = LEFT + (number - 1) * slot
         if number == 1 or number % 5 == 0:
-            parts.append(_axis_text(x + slot / 2, HEIGHT - BOTTOM + 16, "middle", number))
+            parts.append(axis_text(x + slot / 2, HEIGHT - BOTTOM + 16, "middle", number))
         value = by_day.get(number)
         if value is None:
             continue
@@ -163,6 +155,4 @@ def month_chart(
         f"Daily availability and reliability of {name}, {month.first:%B %Y}, "
         f"against the targets A {availability_target:g} % and R {reliability_target:g} %"
     )
-    return Markup(
-        '<svg class="ar-chart" viewBox="0 0 {} {}" role="img" aria-label="{}">{}</svg>'
-    ).format(WIDTH, HEIGHT, label, Markup("").join(parts))
+    return chart("ar-chart", WIDTH, HEIGHT, label, parts)
