@@ -311,13 +311,17 @@ def test_future_month_is_refused(shared_dir: Path) -> None:
     )
 
 
-def test_mixed_benchmarks_are_refused(shared_dir: Path) -> None:
-    text = mutated(
-        normalised_v04(shared_dir), 2, "NormalisedCpuDuration", "NormalisedCpuDuration: {si2k: 5}"
-    )
+@pytest.mark.parametrize(
+    ("key", "line", "text"),
+    [
+        ("NormalisedCpuDuration", "NormalisedCpuDuration: {si2k: 5}", "Mixture of benchmark types detected"),
+        ("NormalisedWallDuration", "NormalisedWallDuration: {HEPSPEC: nan}", "Invalid int value nan in field NormalisedWallDuration"),
+    ],
+)  # fmt: skip
+def test_normalised_v04_defects(shared_dir: Path, key: str, line: str, text: str) -> None:
     with pytest.raises(RecordError) as refused:
-        parse_message(text)
-    assert (refused.value.text, refused.value.index) == ("Mixture of benchmark types detected", 2)
+        parse_message(mutated(normalised_v04(shared_dir), 2, key, line))
+    assert (refused.value.text, refused.value.index, refused.value.field) == (text, 2, key)
 
 
 def test_a_truncated_message_is_refused_at_its_last_record(shared_dir: Path) -> None:

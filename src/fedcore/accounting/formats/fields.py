@@ -190,7 +190,7 @@ def read_fields(spec: RecordSpec, lines: Iterable[Sequence[str]]) -> dict[str, A
                 record["service_level_type"] = benchmark
             elif current != benchmark:
                 raise RecordError(MIXED_BENCHMARKS, field=key)
-            record[column] = int(number) if kind == DICT_INT else number
+            record[column] = number if kind == DICT_FLOAT else _int_of(key, number)
         elif is_null(value):
             if mandatory:
                 raise RecordError(NULL_IN_MANDATORY.format(key), field=key)
@@ -208,6 +208,13 @@ def read_fields(spec: RecordSpec, lines: Iterable[Sequence[str]]) -> dict[str, A
     if unexpected is not None:
         raise RecordError(UNEXPECTED_FIELD.format(unexpected), field=unexpected)
     return record
+
+
+def _int_of(key: str, number: float) -> int:
+    try:
+        return int(number)
+    except (ValueError, OverflowError):
+        raise RecordError(INVALID_INT.format(number, key), field=key) from None
 
 
 def _datetime(key: str, value: str) -> datetime:
