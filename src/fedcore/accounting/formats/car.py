@@ -18,13 +18,11 @@ from xml.etree.ElementTree import Element
 from fedcore.accounting.formats.apel_text import JOB_V03, check_job
 from fedcore.accounting.formats.fields import read_fields
 from fedcore.accounting.formats.records import ParsedMessage, RecordError, RecordKind
+from fedcore.accounting.formats.xml_common import epoch_seconds, own_text
 
 NAMESPACE = "http://eu-emi.eu/namespaces/2012/11/computerecord"
 _NS = "{" + NAMESPACE + "}"
 NO_RECORDS = "File does not contain car records!"
-BAD_TIMESTAMP = "Message header is incorrect: Unable to parse date string {!r}"
-"""iso8601's ParseError is a ValueError, reported by APEL's RecordFactory as a header error."""
-
 _DURATION = re.compile(
     r"P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?T?(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d*)?)S)?"
 )
@@ -55,19 +53,19 @@ def _fields(record: Element) -> Iterator[tuple[str, str]]:
     for name in _TEXT_FIELDS:
         element = _first(record, name)
         if element is not None:
-            yield name, _text(element)
+            yield name, own_text(element)
     user = _first(record, "GlobalUserName")
     if user is not None:
-        yield "GlobalUserName", _text(user)
+        yield "GlobalUserName", own_text(user)
     attributes = list(record.iter(_NS + "GroupAttribute"))
     yield from _group_attribute(attributes, "FQAN", "FQAN")
     group = _first(record, "Group")
     if group is not None:
-        yield "VO", _text(group)
+        yield "VO", own_text(group)
     yield from _group_attribute(attributes, "VOGroup", "group")
     yield from _group_attribute(attributes, "VORole", "role")
     wall = _first(record, "WallDuration")
-    seconds = None if wall is None else _seconds(_text(wall))
+    seconds = None if wall is None else _seconds(own_text(wall))
     if seconds is not None:
         yield "WallDuration", seconds
     seconds = _cpu_seconds(list(record.iter(_NS + "CpuDuration")))
@@ -76,11 +74,11 @@ def _fields(record: Element) -> Iterator[tuple[str, str]]:
     for name in ("Processors", "NodeCount"):
         element = _first(record, name)
         if element is not None:
-            yield name, _text(element)
+            yield name, own_text(element)
     for name in ("StartTime", "EndTime"):
         element = _first(record, name)
         if element is not None:
-            yield name, _epoch_seconds(name, _text(element))
+            yield name, epoch_seconds(name, own_text(element))
     infrastructure = _first(record, "Infrastructure")
     if infrastructure is not None:
         yield "InfrastructureDescription", infrastructure.get(_NS + "description", "")
@@ -88,16 +86,11 @@ def _fields(record: Element) -> Iterator[tuple[str, str]]:
     level = _first(record, "ServiceLevel")
     if level is not None:
         yield "ServiceLevelType", level.get(_NS + "type", "")
-        yield "ServiceLevel", _text(level)
+        yield "ServiceLevel", own_text(level)
 
 
 def _first(record: Element, name: str) -> Element | None:
     return next(record.iter(_NS + name), None)
-
-
-def _text(element: Element) -> str:
-    """The element's own text (DOM text nodes), without its children's."""
-    return "".join([element.text or "", *(child.tail or "" for child in element)])
 
 
 def _group_attribute(
@@ -105,7 +98,7 @@ def _group_attribute(
 ) -> Iterator[tuple[str, str]]:
     for attribute in attributes:
         if attribute.get(_NS + "type") == attribute_type:
-            yield name, _text(attribute)
+            yield name, own_text(attribute)
             return
 
 
@@ -115,9 +108,9 @@ def _cpu_seconds(durations: list[Element]) -> str | None:
         return None
     every = [element for element in durations if element.get(_NS + "usageType") == "all"]
     if len(every) == 1:
-        return _seconds(_text(every[0]))
+        return _seconds(own_text(every[0]))
     if not every:
-        return _seconds(_text(durations[0]))
+        return _seconds(own_text(durations[0]))
     return None
 
 
@@ -131,13 +124,3 @@ def _seconds(duration: str) -> str | None:
         int(value) * unit for value, unit in zip(units, _DURATION_UNITS, strict=True) if value
     )
     return str(total + (round(float(seconds)) if seconds else 0))
-
-
-def _epoch_seconds(name: str, timestamp: str) -> str:
-    try:
-        parsed = datetime.fromisoformat(timestamp)
-    except ValueError:
-        raise RecordError(BAD_TIMESTAMP.format(timestamp), field=name) from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return str(int(parsed.timestamp()))

@@ -11,19 +11,16 @@ returned timezone-aware in UTC.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 from xml.etree.ElementTree import Element
 
 from fedcore.accounting.formats.fields import is_null, read_fields, record_spec
 from fedcore.accounting.formats.records import STORAGE, ParsedMessage, RecordError, RecordKind
+from fedcore.accounting.formats.xml_common import epoch_seconds, own_text
 
 NAMESPACE = "http://eu-emi.eu/namespaces/2011/02/storagerecord"
 _NS = "{" + NAMESPACE + "}"
 NO_RECORDS = "File does not contain StAR records!"
-BAD_TIMESTAMP = "Message header is incorrect: Unable to parse date string {!r}"
-"""iso8601's ParseError is a ValueError, reported by APEL's RecordFactory as a header error."""
-
 _SPEC = record_spec(
     STORAGE,
     mandatory=(
@@ -63,7 +60,7 @@ def _fields(record: Element) -> Iterator[tuple[str, str]]:
     for apel, kind in STORAGE.fields:
         text = _field_text(record, apel)
         if text is not None:
-            yield apel, _epoch_seconds(apel, text) if kind == "datetime" else text
+            yield apel, epoch_seconds(apel, text) if kind == "datetime" else text
 
 
 def _field_text(record: Element, apel: str) -> str | None:
@@ -75,29 +72,14 @@ def _field_text(record: Element, apel: str) -> str | None:
         wanted = _RECORD_ATTRIBUTE_TYPES[apel]
         for attribute in record.iter(_NS + "GroupAttribute"):
             if attribute.get(_NS + "attributeType") == wanted:
-                return _text(attribute)
+                return own_text(attribute)
         return None
     element = _first(record, apel)
-    return None if element is None else _text(element)
+    return None if element is None else own_text(element)
 
 
 def _first(record: Element, name: str) -> Element | None:
     return next(record.iter(_NS + name), None)
-
-
-def _text(element: Element) -> str:
-    """The element's own text (DOM text nodes), without its children's."""
-    return "".join([element.text or "", *(child.tail or "" for child in element)])
-
-
-def _epoch_seconds(apel: str, timestamp: str) -> str:
-    try:
-        parsed = datetime.fromisoformat(timestamp)
-    except ValueError:
-        raise RecordError(BAD_TIMESTAMP.format(timestamp), field=apel) from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return str(int(parsed.timestamp()))
 
 
 def _group_attributes(record: Element, record_id: str) -> list[dict[str, Any]]:
@@ -106,7 +88,7 @@ def _group_attributes(record: Element, record_id: str) -> list[dict[str, Any]]:
         attribute_type = attribute.get(_NS + "attributeType", "")
         if attribute_type in _RECORD_ATTRIBUTE_TYPES.values():
             continue
-        value = _text(attribute)
+        value = own_text(attribute)
         rows.append(
             {
                 "record_id": record_id,
