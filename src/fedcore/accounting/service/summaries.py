@@ -131,7 +131,7 @@ def _accumulate(session: Session, table: Table, key_columns: Sequence[str]) -> A
         elif name.startswith("normalised_") and name.endswith("_duration"):
             units = table.c[name.replace("_duration", "_units")]
             half = summaries.NORMALISED_UNITS // 2
-            settings[name] = (units + new[units.name] + half) / summaries.NORMALISED_UNITS
+            settings[name] = (units + new[units.name] + half) // summaries.NORMALISED_UNITS
         else:
             settings[name] = old + new[name]
     return statement.on_conflict_do_update(index_elements=list(key_columns), set_=settings)
