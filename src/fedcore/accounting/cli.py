@@ -53,9 +53,9 @@ def load(
     """Load accounting messages (one message per file, any APEL format) as the configured
     operator, each file in its own transaction.
 
-    Prints how many records each file carried and how many rows changed. A rejected file gets
-    APEL's reason on standard error and stores nothing; the other files still load, and the
-    exit code is then 2.
+    Prints how many records each file carried and how many rows it wrote (new or changed; 0
+    for a file already loaded as it is). A rejected file gets APEL's reason on standard error
+    and stores nothing; the other files still load, and the exit code is then 2.
     """
     settings = get_settings()
     if not settings.admin_subject:
@@ -78,7 +78,7 @@ def load(
             else:
                 typer.echo(
                     f"{path}: {outcome.records} {outcome.kind.replace('_', ' ')} records, "
-                    f"{outcome.stored} stored or changed"
+                    f"{outcome.stored} rows written"
                 )
     finally:
         engine.dispose()
