@@ -11,8 +11,8 @@ import typer
 
 from fedcore.accounting.enums import Transport
 from fedcore.accounting.formats.records import RecordKind
-from fedcore.accounting.service import loader, summaries
-from fedcore.core.cli import fail
+from fedcore.accounting.service import exports, loader, summaries
+from fedcore.core.cli import cli_session, fail
 from fedcore.core.config import get_settings
 from fedcore.core.db import make_engine, make_sessionmaker, session_scope
 from fedcore.core.security import principal_for
@@ -115,3 +115,43 @@ def summarise(
     finally:
         engine.dispose()
     typer.echo(json.dumps(counts))
+
+
+@app.command("export")
+def export(
+    kind: Annotated[
+        str,
+        typer.Argument(
+            metavar="KIND",
+            help="job-records, job-summaries, cloud-records, cloud-summaries, storage-records, "
+            "accelerator-records or ip-records",
+        ),
+    ],
+    format: Annotated[
+        exports.ExportFormat, typer.Option("--format", help="json or csv")
+    ] = exports.ExportFormat.JSON,
+    site: Annotated[str | None, typer.Option("--site", metavar="S", help="one site")] = None,
+    from_month: Annotated[
+        str | None, typer.Option("--from", metavar="YYYY-MM", help="first month")
+    ] = None,
+    to_month: Annotated[
+        str | None, typer.Option("--to", metavar="YYYY-MM", help="last month")
+    ] = None,
+) -> None:
+    """Write stored records or summaries to standard output with APEL's column names, as CSV
+    or a JSON array, as the configured operator; the rows stream from the database."""
+    settings = get_settings()
+    if not settings.admin_subject:
+        fail("FEDCORE_ADMIN_SUBJECT is not set: exports are read as the configured operator")
+    actor = principal_for(settings.admin_subject, settings.admin_subject)
+    with cli_session(settings) as session:
+        columns, rows = exports.export_rows(
+            session=session,
+            actor=actor,
+            kind=kind,
+            site=site,
+            from_month=from_month,
+            to_month=to_month,
+        )
+        for chunk in exports.WRITERS[format](columns, rows):
+            typer.echo(chunk, nl=False)
