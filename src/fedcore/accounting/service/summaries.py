@@ -110,6 +110,11 @@ def _values(totals: summaries.Totals) -> dict[str, Any]:
     if isinstance(totals, summaries.JobTotals):
         values["normalised_wall_duration"] = totals.normalised_wall_duration
         values["normalised_cpu_duration"] = totals.normalised_cpu_duration
+    if isinstance(totals, summaries.CloudTotals) and totals.cloud_type is None:
+        # A negative delta carries no cloud type, but the column is NOT NULL, which both
+        # databases check on the proposed row before ON CONFLICT: '' sorts below every stored
+        # type, so the GREATEST of the update keeps the stored one.
+        values["cloud_type"] = ""
     return values
 
 
