@@ -132,6 +132,9 @@ CLOUD_SUMMARY_COLUMNS = {
 _JOB_PRECEDENCE = (SummarySource.JOBS, SummarySource.NORMALISED, SummarySource.SUMMARIES)
 _CLOUD_PRECEDENCE = (CloudSummarySource.RECORDS, CloudSummarySource.RECEIVED)
 
+# The summary key columns that select a slice (ordered first) or its route (not ordered by).
+_SLICE_NAMES = frozenset({"source", "site", "site_name", "year", "month"})
+
 _MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
 
 
@@ -273,9 +276,6 @@ def _summary_query(
     )
     order = (*slice_columns, *(table.c[name] for name in key if name not in _SLICE_NAMES))
     return select(table).select_from(joined).where(*filters).order_by(*order)
-
-
-_SLICE_NAMES = frozenset({"source", "site", "site_name", "year", "month"})
 
 
 def _in_period(
