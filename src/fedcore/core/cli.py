@@ -133,6 +133,7 @@ def demo(
 ) -> None:
     """Load the demo federation into an empty database."""
     from fedcore.aai import demo as aai_demo
+    from fedcore.accounting import demo as accounting_demo
     from fedcore.migrations import upgrade
     from fedcore.monitoring import demo as monitoring_demo
     from fedcore.registry.demo import is_empty, load_demo
@@ -146,6 +147,7 @@ def demo(
             typer.echo(load_demo(session=session))
             aai_demo.load_demo(session=session, settings=settings)
             typer.echo(monitoring_demo.load_demo(session=session, settings=settings))
+            typer.echo(accounting_demo.load_demo(session=session, settings=settings))
     path = aai_demo.credentials_path(settings)
     if path.exists():
         credentials = json.loads(path.read_text())
