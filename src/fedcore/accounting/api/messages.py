@@ -1,18 +1,51 @@
 """``POST /api/accounting/messages``: one APEL message per request, as its file would hold it
-(text, StAR or CAR XML, or JSON), from a caller allowed to publish for the records' sites."""
+(text, StAR or CAR XML, or JSON), from a caller allowed to publish for the records' sites; and
+the received messages read back (``GET /api/accounting/messages[/{id}]``)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, status
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, status
 from starlette.concurrency import run_in_threadpool
 
 from fedcore.accounting.enums import Transport
-from fedcore.accounting.schemas import MessageAccepted
-from fedcore.accounting.service import loader
+from fedcore.accounting.schemas import MessageAccepted, MessageFilter, MessageRead
+from fedcore.accounting.service import loader, messages
+from fedcore.core.api import page_read
 from fedcore.core.deps import AppSettings, CurrentPrincipal, DbSession
 from fedcore.core.errors import NotAuthenticated, TooLarge
+from fedcore.core.pagination import PageRead, Paging
 
 router = APIRouter()
+
+
+class MessageQuery(MessageFilter, Paging):
+    pass
+
+
+@router.get(
+    "/messages",
+    summary="List received messages (operators: all; publishers: their own)",
+    response_model=PageRead[MessageRead],
+)
+def list_messages(
+    session: DbSession, actor: CurrentPrincipal, query: Annotated[MessageQuery, Query()]
+) -> PageRead[MessageRead]:
+    page = messages.list_messages(
+        session=session, actor=actor, filter=query, cursor=query.cursor, limit=query.limit
+    )
+    return page_read(page, MessageRead.model_validate)
+
+
+@router.get(
+    "/messages/{message_id}",
+    summary="Get a received message, with the body of a rejected one",
+    response_model=MessageRead,
+)
+def get_message(session: DbSession, actor: CurrentPrincipal, message_id: int) -> MessageRead:
+    message = messages.get_message(session=session, actor=actor, message_id=message_id)
+    return MessageRead.model_validate(message)
 
 
 @router.post(

@@ -1,0 +1,51 @@
+"""Received messages, read back: what was stored or refused, and why (reference §2.2, APEL's
+reject queue). Operators see every message; anybody else only the messages they published
+(the records' publisher: their token subject)."""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from fedcore.accounting.models import Message
+from fedcore.accounting.schemas import MessageFilter
+from fedcore.core.errors import NotAuthenticated, NotFound
+from fedcore.core.pagination import Page, paginate
+from fedcore.core.security import Principal
+
+
+def _visible(actor: Principal) -> Select[Message]:
+    if not actor.is_authenticated:
+        raise NotAuthenticated("a token is required to read accounting messages", field="token")
+    statement = select(Message)
+    if not actor.is_admin:
+        statement = statement.where(Message.publisher == actor.subject)
+    return statement
+
+
+def list_messages(
+    *,
+    session: Session,
+    actor: Principal,
+    filter: MessageFilter | None = None,
+    cursor: int | None = None,
+    limit: int = 100,
+) -> Page[Message]:
+    """The messages the actor may see, oldest first, narrowed by ``filter``."""
+    statement = _visible(actor)
+    if filter is not None:
+        if filter.status is not None:
+            statement = statement.where(Message.status == filter.status)
+        if filter.kind is not None:
+            statement = statement.where(Message.kind == filter.kind)
+        if filter.publisher is not None:
+            statement = statement.where(Message.publisher == filter.publisher)
+    return paginate(session, statement, Message.id, cursor=cursor, limit=limit)
+
+
+def get_message(*, session: Session, actor: Principal, message_id: int) -> Message:
+    """One message the actor may see (another publisher's is not found, as an absent one)."""
+    message = session.scalar(_visible(actor).where(Message.id == message_id))
+    if message is None:
+        raise NotFound(f"no accounting message {message_id}", field="message_id")
+    return message
