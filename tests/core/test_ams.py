@@ -4,6 +4,8 @@ else to the default (monitoring's); the caller authenticated by its AMS key; a h
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -13,7 +15,7 @@ from sqlalchemy.orm import Session
 from fedcore.core.ams import AmsAnswer, AmsError, AmsProjects, AmsPublish
 from fedcore.core.config import Settings
 from fedcore.core.models import MailMessage
-from fedcore.core.security import Principal
+from fedcore.core.security import Principal, create_api_token
 from tests.monitoring.test_ingestion import avro, record
 from tests.registry.factories import Federation
 
@@ -130,14 +132,34 @@ def test_an_ams_error_is_answered_in_argo_shape_and_rolls_back(
     assert session.scalars(select(MailMessage)).all() == []
 
 
-def test_a_forged_key_is_refused_before_any_handler(
-    app: FastAPI, client: TestClient, federation: Federation
+def test_a_key_that_does_not_authenticate_is_refused_in_argo_shape_before_any_handler(
+    app: FastAPI, client: TestClient, session: Session
 ) -> None:
-    projects(app).register(PROJECT, echo)
-    refused = client.post(
-        f"/v1/projects/{PROJECT}/topics/accounting:publish",
-        params={"key": "fct_forged"},
-        json={"messages": []},
+    """argo-ams-library reads every refusal as ``{"error": ...}``; a problem document would
+    crash it. The handler would write, then refuse: it must not run."""
+    projects(app).register(PROJECT, write_then_refuse)
+    _, expired = create_api_token(
+        session=session, subject="gone@fedcore.test", lifetime=timedelta(seconds=-1)
     )
-    assert refused.status_code == 401
-    assert refused.json()["title"] == "Not authenticated"
+    session.commit()
+    url = f"/v1/projects/{PROJECT}/topics/accounting:publish"
+    body = {"messages": [{"data": "c2lnbmVk"}]}
+    for answer, reason in [
+        (
+            client.post(url, params={"key": "fct_forged"}, json=body),
+            "the token is unknown, expired or revoked",
+        ),
+        (
+            client.post(url, headers={"x-api-key": expired}, json=body),
+            "the token is unknown, expired or revoked",
+        ),
+        (
+            client.post(url, headers={"x-api-key": "not-a-token"}, json=body),
+            "the bearer token is not one this server issued",
+        ),
+    ]:
+        assert answer.status_code == 401
+        assert answer.json() == {
+            "error": {"code": 401, "message": reason, "status": "UNAUTHORIZED"}
+        }
+    assert session.scalars(select(MailMessage)).all() == []

@@ -21,7 +21,10 @@ API) or with :class:`AmsError` (ARGO's ``{"error": {"code", "message", "status"}
 with no handler, when there is no default, is answered with AMS's 404.
 
 AMS clients authenticate with their key in the ``key`` query parameter or the ``x-api-key``
-header; here the key is a fedcore API or access token. ``Authorization: Bearer`` works too.
+header; here the key is a fedcore API or access token. A key that does not authenticate is
+refused in ARGO's shape, as AMS refuses it (401 ``UNAUTHORIZED``), before any handler runs; a
+request without a key reaches the handler as anonymous. ``Authorization: Bearer`` works too,
+refused as by every fedcore API (AMS clients do not send it).
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Annotated, Protocol
 
-from fastapi import APIRouter, FastAPI, Header, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
@@ -38,6 +41,7 @@ from starlette.responses import Response
 from fedcore.core.api import ERROR_RESPONSES
 from fedcore.core.config import Settings
 from fedcore.core.deps import AppSettings, CurrentPrincipal, DbSession
+from fedcore.core.errors import NotAuthenticated
 from fedcore.core.security import Principal, authenticate
 
 __all__ = [
@@ -125,6 +129,28 @@ class AmsProjects:
         return handler
 
 
+def ams_caller(
+    session: DbSession,
+    settings: AppSettings,
+    actor: CurrentPrincipal,
+    key: Annotated[str | None, Query(description="the publisher's token (AMS key)")] = None,
+    x_api_key: Annotated[str | None, Header()] = None,
+) -> Principal:
+    """The caller: as any fedcore request authenticates, else by its AMS key. A key this
+    server did not issue, or one expired or revoked, is refused in AMS's shape (401
+    ``UNAUTHORIZED``): AMS clients read only that shape (argo-ams-library fails on any other)."""
+    token = key or x_api_key
+    if actor.is_authenticated or not token:
+        return actor
+    try:
+        return authenticate(session, token, settings)
+    except NotAuthenticated as exc:
+        raise AmsError(exc.detail, code=401, status="UNAUTHORIZED") from None
+
+
+AmsCaller = Annotated[Principal, Depends(ams_caller)]
+
+
 # AMS clients (argo-ams-library: ``requests.post(url, data=json.dumps(...))``) send the JSON
 # body without a Content-Type header; FastAPI parses such a body only when told to.
 router = APIRouter(strict_content_type=False)
@@ -138,6 +164,7 @@ router = APIRouter(strict_content_type=False)
     responses={
         **ERROR_RESPONSES,
         200: {"model": AmsAnswer},
+        401: {"description": "a key this server did not issue, or expired", "model": AmsErrorRead},
         404: {"description": "no handler for the project", "model": AmsErrorRead},
     },
 )
@@ -145,16 +172,11 @@ def publish(
     request: Request,
     session: DbSession,
     settings: AppSettings,
-    actor: CurrentPrincipal,
+    actor: AmsCaller,
     project: str,
     topic: str,
     body: AmsPublish,
-    key: Annotated[str | None, Query(description="the publisher's token (AMS key)")] = None,
-    x_api_key: Annotated[str | None, Header()] = None,
 ) -> AmsAnswer:
-    token = key or x_api_key
-    if not actor.is_authenticated and token:
-        actor = authenticate(session, token, settings)
     projects: AmsProjects = request.app.state.ams_projects
     handler = projects.handler_for(project)
     return handler(
