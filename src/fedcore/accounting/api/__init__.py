@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from fedcore.accounting.api import messages
+from fedcore.accounting.api import messages, reports
 from fedcore.core.api import ERROR_RESPONSES
 
 router = APIRouter(responses=ERROR_RESPONSES)
 router.include_router(messages.router)
+router.include_router(reports.router)

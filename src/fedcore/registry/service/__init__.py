@@ -114,6 +114,7 @@ from fedcore.registry.service.topology import (
     list_scopes,
     list_sites,
     ngi_query,
+    site_ngi_countries,
     site_query,
     update_ngi,
     update_project,

@@ -244,6 +244,16 @@ def get_site_by_name(*, session: Session, short_name: str) -> Site:
     return get_by_name(session, Site, Site.short_name, short_name, field="site")
 
 
+def site_ngi_countries(*, session: Session) -> dict[str, tuple[str, str]]:
+    """Every site's short name with its NGI's name and its country's name, as they are now."""
+    rows = session.execute(
+        select(Site.short_name, Ngi.name, Country.name)
+        .join(Ngi, Site.ngi_id == Ngi.id)
+        .join(Country, Site.country_id == Country.id)
+    )
+    return {site: (ngi, country) for site, ngi, country in rows}
+
+
 def can_edit_site(*, session: Session, actor: Principal, site: Site) -> bool:
     """Whether ``actor`` administers ``site``: an operator, or a holder of a site role over it
     or of an NGI role over its NGI (``registry.site.edit``)."""
