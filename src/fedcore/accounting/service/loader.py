@@ -259,8 +259,31 @@ def reject_message(*, session: Session, origin: Origin, body: bytes, error: Fedc
 def _stored_rows(
     session: Session, table: Table, family: Family, keys: list[tuple[Any, ...]]
 ) -> dict[tuple[Any, ...], dict[str, Any]]:
-    columns = [table.c[name] for name in family.key]
+    """The stored rows with the records' keys, by key.
+
+    A key that begins with the site (jobs, summaries, sync, public IPs) is looked up per site,
+    ``site = S AND <second key column> IN (...)``, and the rows matched whole in Python: a search
+    of the key's index on both databases, where SQLite scans the whole table for a row-value
+    ``IN`` (so each message would cost in proportion to everything stored before it).
+    """
     found: dict[tuple[Any, ...], dict[str, Any]] = {}
+    if len(family.key) > 1 and family.key[0] == SITE_COLUMN[family.kind]:
+        wanted = set(keys)
+        seconds: dict[Any, set[Any]] = {}
+        for key in keys:
+            seconds.setdefault(key[0], set()).add(key[1])
+        site, second = table.c[family.key[0]], table.c[family.key[1]]
+        for value, values in seconds.items():
+            ordered = sorted(values)
+            for start in range(0, len(ordered), _KEY_CHUNK):
+                chunk = ordered[start : start + _KEY_CHUNK]
+                statement = select(table).where(site == value, second.in_(chunk))
+                for row in session.execute(statement).mappings():
+                    key = tuple(row[name] for name in family.key)
+                    if key in wanted:
+                        found[key] = dict(row)
+        return found
+    columns = [table.c[name] for name in family.key]
     for start in range(0, len(keys), _KEY_CHUNK):
         chunk = keys[start : start + _KEY_CHUNK]
         statement = select(table).where(tuple_(*columns).in_(chunk))
