@@ -1,8 +1,10 @@
-"""``fedcore accounting load FILE|DIR...`` against a migrated SQLite file: a line per file, a
-rejected file on standard error with exit code 2 while the others load, and SSM/cASO queues."""
+"""``fedcore accounting ...`` against a migrated SQLite file: ``load FILE|DIR...`` (a line per
+file, a rejected file on standard error with exit code 2 while the others load, SSM/cASO
+queues) and ``publishers add|list|remove``."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,7 @@ from fedcore.accounting.models import CloudRecord, JobRecord, Message, PublicIpR
 from fedcore.core.config import get_settings
 from fedcore.core.db import make_engine
 from fedcore.migrations import upgrade
+from tests.registry.factories import build_federation
 
 ADMIN = "operator@fedcore.test"
 SAMPLES = "samples/accounting"
@@ -153,3 +156,45 @@ def test_a_missing_path_is_an_error(database: str, tmp_path: Path) -> None:
     result = run("load", tmp_path / "nowhere")
     assert result.exit_code == 2
     assert result.stderr.strip() == f"error: {tmp_path / 'nowhere'}: no such file or directory"
+
+
+def test_publishers_add_list_and_remove(database: str) -> None:
+    engine = make_engine(database)
+    with Session(engine) as session:
+        build_federation(session)
+        session.commit()
+    engine.dispose()
+    subject = "apel-publisher@clients.fedcore.test"
+    added = run("publishers", "add", "TEST-SITE", subject)
+    assert added.exit_code == 0, added.stderr
+    assert added.stdout == f"{subject} publishes for site TEST-SITE\n"
+    again = run("publishers", "add", "TEST-SITE", subject)
+    assert (again.exit_code, again.stderr) == (
+        2,
+        f"error: subject: {subject} already publishes for site TEST-SITE\n",
+    )
+    assert run("publishers", "add", "OTHER-SITE", "dn=/CN=host b").exit_code == 0
+    listed = run("publishers", "list")
+    assert listed.exit_code == 0, listed.stderr
+    lines = [line.split("\t") for line in listed.stdout.splitlines()]
+    assert [line[:3] for line in lines] == [
+        ["OTHER-SITE", "dn=/CN=host b", ADMIN],
+        ["TEST-SITE", subject, ADMIN],
+    ]
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", line[3]) for line in lines)
+    assert run("publishers", "list", "--site", "TEST-SITE").stdout.count("\n") == 1
+    removed = run("publishers", "remove", "TEST-SITE", subject)
+    assert (removed.exit_code, removed.stdout) == (
+        0,
+        f"{subject} no longer publishes for site TEST-SITE\n",
+    )
+    missing = run("publishers", "remove", "TEST-SITE", subject)
+    assert (missing.exit_code, missing.stderr) == (
+        2,
+        f"error: subject: {subject} does not publish for site TEST-SITE\n",
+    )
+    unknown = run("publishers", "add", "NOT-A-SITE", subject)
+    assert unknown.exit_code == 2
+    assert run("publishers", "list").stdout.splitlines() == [
+        "\t".join(lines[0]),
+    ]

@@ -11,11 +11,12 @@ import typer
 
 from fedcore.accounting.enums import Transport
 from fedcore.accounting.formats.records import RecordKind
-from fedcore.accounting.service import exports, loader, summaries
+from fedcore.accounting.service import exports, loader, publishers, summaries
 from fedcore.core.cli import cli_session, fail
 from fedcore.core.config import get_settings
-from fedcore.core.db import make_engine, make_sessionmaker, session_scope
-from fedcore.core.security import principal_for
+from fedcore.core.db import isoformat_z, make_engine, make_sessionmaker, session_scope
+from fedcore.core.errors import NotFound
+from fedcore.core.security import Principal, principal_for
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -155,3 +156,58 @@ def export(
         )
         for chunk in exports.WRITERS[format](columns, rows):
             typer.echo(chunk, nl=False)
+
+
+publishers_app = typer.Typer(
+    no_args_is_help=True,
+    help="Who may publish a site's records besides its gLite-APEL host DNs: bound subjects.",
+)
+app.add_typer(publishers_app, name="publishers")
+
+
+def _operator() -> Principal:
+    settings = get_settings()
+    if not settings.admin_subject:
+        fail("FEDCORE_ADMIN_SUBJECT is not set: publishers are managed as the configured operator")
+    return principal_for(settings.admin_subject, settings.admin_subject)
+
+
+@publishers_app.command("add")
+def add_publisher(
+    site: Annotated[str, typer.Argument(metavar="SITE", help="the registry's short name")],
+    subject: Annotated[str, typer.Argument(metavar="SUBJECT", help="a token subject")],
+) -> None:
+    """Allow SUBJECT (a service account's token subject) to publish SITE's records."""
+    actor = _operator()
+    with cli_session() as session:
+        binding = publishers.add_publisher(session=session, actor=actor, site=site, subject=subject)
+        typer.echo(f"{binding.subject} publishes for site {binding.site}")
+
+
+@publishers_app.command("list")
+def list_publishers(
+    site: Annotated[str | None, typer.Option("--site", metavar="S", help="one site")] = None,
+) -> None:
+    """One line per binding: site, subject, who added it and when, separated by tabs."""
+    actor = _operator()
+    with cli_session() as session:
+        for row in publishers.list_publishers(session=session, actor=actor, site=site):
+            typer.echo(
+                f"{row.site}\t{row.subject}\t{row.created_by}\t{isoformat_z(row.created_at)}"
+            )
+
+
+@publishers_app.command("remove")
+def remove_publisher(
+    site: Annotated[str, typer.Argument(metavar="SITE")],
+    subject: Annotated[str, typer.Argument(metavar="SUBJECT")],
+) -> None:
+    """Stop SUBJECT publishing for SITE; the records it published stay."""
+    actor = _operator()
+    with cli_session() as session:
+        bindings = publishers.list_publishers(session=session, actor=actor, site=site)
+        found = [row for row in bindings if row.subject == subject]
+        if not found:
+            raise NotFound(f"{subject} does not publish for site {site}", field="subject")
+        publishers.remove_publisher(session=session, actor=actor, publisher_id=found[0].id)
+        typer.echo(f"{subject} no longer publishes for site {site}")
