@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
@@ -23,6 +23,73 @@ class MessageAccepted(BaseModel):
     stored: int = Field(
         description="rows inserted or changed; 0 when every record was already stored as sent"
     )
+
+
+class SyncStatusRead(BaseModel):
+    """A site's sync record (reference §1.7) against the jobs received for the same submit host
+    and month."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    site: str
+    submit_host: str
+    year: int
+    month: int
+    sync_count: int = Field(description="jobs the site's own database holds (its sync record)")
+    received: int = Field(description="jobs received as individual job records")
+    gap: int = Field(description="sync_count - received")
+    status: Literal["ok", "missing", "excess"]
+
+
+class UnknownNameRead(BaseModel):
+    """A site (or VO) name that records carry and the registry (or AAI) does not know."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    kind: RecordKind
+    name: str
+    records: int
+
+
+class MixedRoutesRead(BaseModel):
+    """A site-month whose jobs came by more than one route (jobs, summaries, normalised)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    site: str
+    year: int
+    month: int
+    sources: list[str]
+
+
+class DataQualityRead(BaseModel):
+    """What needs an operator's eye in the stored records and messages."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    unknown_sites: list[UnknownNameRead]
+    unknown_vos: list[UnknownNameRead]
+    mixed_routes: list[MixedRoutesRead]
+    dirty_groups: int = Field(description="summary groups waiting for accounting.summarise-dirty")
+    rejected_messages: dict[str, int] = Field(
+        description="messages rejected over the last 30 days, per publisher"
+    )
+
+
+class SummariesRebuild(BaseModel):
+    """Which summaries ``POST /api/accounting/summaries:rebuild`` rebuilds: all by default."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    site: str | None = Field(default=None, description="only this site's summaries")
+    kind: RecordKind | None = Field(default=None, description="only this record kind's summaries")
+
+
+class SummariesRebuilt(BaseModel):
+    """How much a rebuild replaced."""
+
+    slices: int = Field(description="site-months (all of a site's VMs for cloud records)")
+    groups: int = Field(description="summary groups written")
 
 
 class MessageFilter(BaseModel):

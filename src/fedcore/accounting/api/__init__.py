@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from fedcore.accounting.api import messages, publishers, reports
+from fedcore.accounting.api import admin, messages, publishers, reports
 from fedcore.core.api import ERROR_RESPONSES
 
 router = APIRouter(responses=ERROR_RESPONSES)
 router.include_router(messages.router)
+router.include_router(admin.router)
 router.include_router(publishers.router)
 router.include_router(reports.router)
