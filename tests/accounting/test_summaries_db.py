@@ -4,6 +4,7 @@ leave, once the dirty groups are rebuilt, equals a rebuild from the records, col
 
 from __future__ import annotations
 
+import json
 import random
 from dataclasses import fields
 from datetime import UTC, datetime, timedelta
@@ -11,17 +12,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+import typer
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
+from typer.testing import CliRunner
 
 from fedcore.accounting import summaries as arithmetic
+from fedcore.accounting.cli import app as accounting_app
 from fedcore.accounting.formats import parse_message
 from fedcore.accounting.formats.records import RecordKind
 from fedcore.accounting.jobs import JOBS
 from fedcore.accounting.models import AcceleratorSummary, CloudSuperSummary, SuperSummary
 from fedcore.accounting.service import summaries
-from fedcore.core.config import Settings
-from fedcore.core.db import Base
+from fedcore.core.config import Settings, get_settings
+from fedcore.core.db import Base, make_engine, make_sessionmaker, session_scope
+from fedcore.core.errors import ValidationFailed
 from tests.accounting.factories import (
     CLOUD_HEADER,
     JOB_HEADER,
@@ -31,6 +36,7 @@ from tests.accounting.factories import (
     sample,
     text_message,
 )
+from tests.registry.factories import ADMIN
 
 JOB_SAMPLE = "job_v03_individual.txt"
 SEP = datetime(2026, 9, 1, tzinfo=UTC)
@@ -277,3 +283,35 @@ def test_a_replaced_job_that_held_the_earliest_end_time_is_fixed_by_the_dirty_jo
     atlas = session.scalars(select(SuperSummary).where(SuperSummary.vo == "atlas")).one()
     assert (atlas.dirty, atlas.earliest_end_time) == (False, later["EndTime"])
     assert_rebuild_changes_nothing(session, SuperSummary)
+
+
+# --- fedcore accounting summarise -------------------------------------------------------------
+
+
+def test_the_summarise_command_rebuilds_and_prints_its_counts(
+    tmp_path: Path, shared_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"sqlite:///{tmp_path / 'fedcore.sqlite'}"
+    monkeypatch.setenv("FEDCORE_DATABASE_URL", url)
+    monkeypatch.setenv("FEDCORE_ADMIN_SUBJECT", ADMIN)
+    get_settings.cache_clear()
+    engine = make_engine(url)
+    Base.metadata.create_all(engine)
+    factory = make_sessionmaker(engine)
+    try:
+        with session_scope(factory) as session:
+            load(session, get_settings(), sample(shared_dir, JOB_SAMPLE))
+            session.execute(delete(SuperSummary))
+        fedcore = typer.Typer()
+        fedcore.add_typer(accounting_app, name="accounting")
+        result = CliRunner().invoke(fedcore, ["accounting", "summarise", "--site", "SITE-ALPHA"])
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.output.splitlines()[-1]) == {"slices": 2, "groups": 10}
+        with session_scope(factory) as session:
+            assert len(dump(session, SuperSummary)) == 10
+        refused = CliRunner().invoke(fedcore, ["accounting", "summarise", "--kind", "sync"])
+        assert isinstance(refused.exception, ValidationFailed)
+        assert refused.exception.field == "kind"
+    finally:
+        engine.dispose()
+        get_settings.cache_clear()
