@@ -5,17 +5,16 @@ tampered, foreign-CA and encrypted bodies are refused with APEL's wording."""
 from __future__ import annotations
 
 import base64
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 from cryptography import x509
 from cryptography.x509.oid import NameOID, ObjectIdentifier
-from tests.support.smime import add_signer, encrypt, sign
-from tests.support.tls import Pki, make_host_certificate, make_pki
 
 from fedcore.accounting.compat.smime import SignatureError, format_dn, verify_signed
+from tests.support.smime import add_signer, ca_directory, encrypt, sign
+from tests.support.tls import Pki, make_host_certificate, make_pki
 
 HOST_DN = "/DC=org/DC=example/O=fedcore tests/CN=apel.site-beta.example.org"
 HOST = x509.Name(
@@ -38,11 +37,7 @@ def pki(tmp_path: Path) -> Pki:
 @pytest.fixture
 def ca_dir(pki: Pki, tmp_path: Path) -> Path:
     """The receiving side's hashed CA directory, holding the test CA only."""
-    directory = tmp_path / "certificates"
-    directory.mkdir()
-    shutil.copy(pki.ca_cert, directory / "fedcore-test-ca.pem")
-    subprocess.run(["openssl", "rehash", str(directory)], check=True, capture_output=True)
-    return directory
+    return ca_directory(pki.ca_cert, tmp_path / "certificates")
 
 
 @pytest.fixture

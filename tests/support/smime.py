@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -26,3 +27,12 @@ def add_signer(signed: bytes, cert: Path, key: Path) -> bytes:
 def encrypt(body: bytes, cert: Path) -> bytes:
     """BODY encrypted for CERT as ssm encrypts for a server certificate (``-aes128``)."""
     return _openssl(["smime", "-encrypt", "-aes128", str(cert)], body)
+
+
+def ca_directory(ca_cert: Path, directory: Path) -> Path:
+    """DIRECTORY made a hashed CA directory holding CA_CERT only (``openssl rehash``), as a
+    receiver's ``/etc/grid-security/certificates`` is: what ``FEDCORE_ACCOUNTING_CA_DIR`` names."""
+    directory.mkdir(parents=True, exist_ok=True)
+    shutil.copy(ca_cert, directory / "ca.pem")
+    subprocess.run(["openssl", "rehash", str(directory)], check=True, capture_output=True)
+    return directory
