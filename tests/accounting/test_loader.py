@@ -15,7 +15,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from fedcore.accounting.enums import MessageStatus, Transport
-from fedcore.accounting.formats.records import RecordKind
+from fedcore.accounting.formats import parse_message
+from fedcore.accounting.formats.records import FAMILIES, RecordKind
 from fedcore.accounting.models import (
     RECORD_TABLES,
     CloudRecord,
@@ -108,6 +109,12 @@ def replace_line(record: str, key: str, value: str) -> str:
     ]
     assert lines != record.split("\n"), f"{key} not in the record"
     return "\n".join(lines)
+
+
+def assert_row_is(row: Any, kind: RecordKind, body: bytes) -> None:
+    """Every column of the stored row is the (single) record of ``body``, as parsed."""
+    (record,) = parse_message(body.decode()).records
+    assert {column: getattr(row, column) for column in FAMILIES[kind].columns} == record
 
 
 def count(session: Session, table: Any) -> int:
@@ -246,6 +253,7 @@ def test_a_modified_job_resend_replaces_every_column_and_moves_the_summaries(
         "wn99.site-alpha.example.org",
     )
     assert (row.message_id, row.fqan) == (resend.message_id, "/cms/Role=pilot/Capability=NULL")
+    assert_row_is(row, RecordKind.JOB, join(header, [changed]))
     assert count(session, JobRecord) == 21
     assert session.scalar(jobs) == 21
     assert session.scalar(cms_jobs) == (cms_before or 0) + 1
@@ -285,6 +293,7 @@ def test_a_changed_september_moves_vm_bs_october_delta(
         select(CloudRecord).where(CloudRecord.vm_uuid == VM_B, CloudRecord.measurement_month == 9)
     ).one()
     assert (row.cpu_duration, row.message_id) == (4000000, resend.message_id)
+    assert_row_is(row, RecordKind.CLOUD, join(header, [changed]))
     assert count(session, CloudRecord) == 7
     assert (vm_b_cpu(9), vm_b_cpu(10)) == (4000000, 6912000 - 4000000)
     assert_summaries_equal_a_rebuild(session)
@@ -435,8 +444,10 @@ def test_the_host_dn_of_the_sites_apel_service_publishes_signed_messages(
             host_dn=APEL_DN,
         ),
     )
-    anonymous = principal_for("ams-key-holder@fedcore.test", ADMIN)
-    outcome = load(session, settings, for_test_site(shared_dir), actor=anonymous, signer_dn=APEL_DN)
+    key_holder = principal_for("ams-key-holder@fedcore.test", ADMIN)
+    outcome = load(
+        session, settings, for_test_site(shared_dir), actor=key_holder, signer_dn=APEL_DN
+    )
     assert outcome.stored == 3
     message = session.get(Message, outcome.message_id)
     assert message is not None
@@ -444,5 +455,5 @@ def test_the_host_dn_of_the_sites_apel_service_publishes_signed_messages(
     table = RECORD_TABLES[RecordKind.SYNC]
     assert set(session.scalars(select(table.publisher))) == {APEL_DN}  # type: ignore[attr-defined]
     other = sample(shared_dir, "sync_v01.txt").replace(b"SITE-ALPHA", b"OTHER-SITE")
-    refused = refuse(session, settings, other, actor=anonymous, signer_dn=APEL_DN)
+    refused = refuse(session, settings, other, actor=key_holder, signer_dn=APEL_DN)
     assert refused.error.detail == f"publisher {APEL_DN} may not publish for site OTHER-SITE"
