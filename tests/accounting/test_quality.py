@@ -13,6 +13,7 @@ from fedcore.aai.schemas_vo import VoCreate
 from fedcore.aai.service import vos
 from fedcore.accounting.enums import Transport
 from fedcore.accounting.formats.records import RecordKind
+from fedcore.accounting.jobs import JOBS
 from fedcore.accounting.models import Message
 from fedcore.accounting.service import summaries
 from fedcore.accounting.service.loader import Origin, Rejection, submit_message
@@ -114,3 +115,27 @@ def test_messages_rejected_over_the_last_30_days_per_publisher(
 def test_only_operators_read_data_quality(session: Session, federation: Federation) -> None:
     with pytest.raises(Forbidden):
         data_quality(session=session, actor=federation.site_admin.principal)
+
+
+def test_the_purge_job_forgets_rejected_bodies_past_retention(
+    session: Session, settings: Settings
+) -> None:
+    purge = {job.name: job for job in JOBS}["accounting.purge-messages"]
+    kept, old = (
+        submit_message(
+            session=session, settings=settings, origin=Origin(Transport.CLI, OPERATOR), body=body
+        )
+        for body in (b"recent nonsense", b"old nonsense")
+    )
+    assert isinstance(kept, Rejection)
+    assert isinstance(old, Rejection)
+    stale = session.get(Message, old.message_id)
+    assert stale is not None
+    stale.last_received_at = utcnow() - timedelta(
+        days=settings.accounting_reject_retention_days + 1
+    )
+    assert purge.run(session, settings) == {"purged": 1}
+    session.refresh(stale)
+    recent = session.get(Message, kept.message_id)
+    assert recent is not None
+    assert (stale.body, recent.body) == (None, "recent nonsense")
