@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from fedcore.accounting.enums import MessageStatus, Transport
 from fedcore.accounting.formats.records import RecordKind
 from fedcore.accounting.models import RECORD_TABLES, Message, StorageGroupAttribute
+from fedcore.accounting.service.loader import MAX_MESSAGE_BYTES
 from fedcore.core.config import Settings
 from fedcore.core.db import Base
 from fedcore.registry import service as registry
@@ -345,6 +346,29 @@ def test_without_a_key_nothing_is_read(
     assert (answer.status_code, answer.json()) == (
         401,
         ams_error(401, "UNAUTHORIZED", "Unauthorized"),
+    )
+    assert rows(session) == {}
+    assert messages(session) == []
+
+
+def test_a_message_over_the_size_limit_is_refused_in_ams_shape_and_leaves_no_trace(
+    client: TestClient,
+    session: Session,
+    shared_dir: Path,
+    hosts: dict[str, Host],
+    token: str,
+) -> None:
+    sync = sign(sample(shared_dir, "sync_v01.txt"), *hosts[ALPHA_DN])
+    huge = sign(b"x" * (MAX_MESSAGE_BYTES + 1), *hosts[ALPHA_DN])
+    answer = publish(client, token, sync, huge)
+    assert (answer.status_code, answer.json()) == (
+        413,
+        ams_error(
+            413,
+            "INVALID_ARGUMENT",
+            f"message 1: a message may have at most {MAX_MESSAGE_BYTES} bytes, this one has "
+            f"{MAX_MESSAGE_BYTES + 1}: send fewer records per message",
+        ),
     )
     assert rows(session) == {}
     assert messages(session) == []

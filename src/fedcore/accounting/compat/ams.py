@@ -27,7 +27,7 @@ from fedcore.accounting.enums import Transport
 from fedcore.accounting.service import loader
 from fedcore.core.ams import AmsAnswer, AmsError, AmsMessage, AmsPublish
 from fedcore.core.config import Settings
-from fedcore.core.errors import FedcoreError
+from fedcore.core.errors import FedcoreError, TooLarge
 from fedcore.core.security import Principal
 
 MAX_MESSAGES = 100
@@ -52,7 +52,10 @@ def publish(
         raise AmsError(f"at most {MAX_MESSAGES} messages in one request, got {len(body.messages)}")
     ids: list[str] = []
     for index, message in enumerate(body.messages):
-        outcome = _store(session, settings, actor, message)
+        try:
+            outcome = _store(session, settings, actor, message)
+        except TooLarge as exc:  # no trace kept of it: the request is rolled back whole
+            raise AmsError(f"message {index}: {exc.detail}", code=exc.status) from None
         if isinstance(outcome, tuple):
             _refuse(session, index, *outcome)
         ids.append(outcome)
