@@ -182,6 +182,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from fedcore.aai.jobs import JOBS as AAI_JOBS
     from fedcore.aai.service.principals import access_token_verifier
     from fedcore.accounting import api as accounting_api
+    from fedcore.accounting import views as accounting_views
     from fedcore.accounting.compat import ams as accounting_ams
     from fedcore.accounting.jobs import JOBS as ACCOUNTING_JOBS
     from fedcore.monitoring import api as monitoring_api
@@ -224,6 +225,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     register_subsystem(aai_views.TEMPLATES, NavEntry("Account", "/aai/account"))
     register_subsystem(aai_views.TEMPLATES, NavEntry("Communities", "/aai/vos"))
     register_subsystem(monitoring_views.TEMPLATES, NavEntry("Monitoring", "/monitoring/"))
+    register_subsystem(accounting_views.TEMPLATES, NavEntry("Accounting", "/accounting/"))
     _core_pages(app)
     # The provider's protocol routes first: token requests are the busiest, and routes are
     # matched in order.
@@ -242,6 +244,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(registry_views.router, prefix="/registry", include_in_schema=False)
     app.include_router(aai_views.router, prefix="/aai", include_in_schema=False)
     app.include_router(monitoring_views.router, prefix="/monitoring", include_in_schema=False)
+    app.include_router(accounting_views.router, prefix="/accounting", include_in_schema=False)
     register_verifier(access_token_verifier)
     register_jobs(*AAI_JOBS, *MONITORING_JOBS, *ACCOUNTING_JOBS)
     app.include_router(gocdbpi.router, prefix="/gocdbpi", tags=["GOCDB PI"])

@@ -1,0 +1,296 @@
+"""Accounting pages, through the web app, on both databases: the samples loaded through the one
+loader as the operator, then the overview's totals and top lists, the report form's table,
+totals, charts and export links, a site's and a VO's months, and bad input shown next to its
+field. The charts alone: readable with no row and with a hundred."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from html import unescape
+from pathlib import Path
+from typing import Any
+
+import pytest
+import time_machine
+from fastapi.testclient import TestClient
+from lxml import html
+from sqlalchemy.orm import Session
+
+from fedcore.accounting.enums import Transport
+from fedcore.accounting.service import loader
+from fedcore.accounting.views import charts
+from fedcore.core.config import Settings
+from fedcore.core.security import principal_for
+from tests.registry.factories import ADMIN, Federation
+from tests.support import pages
+
+HTML = {"accept": "text/html"}
+NOW = datetime(2026, 11, 15, 12, 0, tzinfo=UTC)
+SAMPLES = [
+    "job_v03_individual.txt",
+    "summary_v02.txt",
+    "normalised_summary_v03.txt",
+    "sync_v01.txt",
+    "cloud_v04_caso.txt",
+    "ip_v02_caso.json",
+    "accelerator_v01_caso.json",
+    "storage_star_caso.xml",
+]
+
+
+@pytest.fixture(autouse=True)
+def november() -> Iterator[None]:
+    """The samples are of September and October 2026; "this year" and the default period
+    hold them."""
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+@pytest.fixture
+def loaded(session: Session, settings: Settings, shared_dir: Path, federation: Federation) -> None:
+    origin = loader.Origin(Transport.CLI, principal_for(ADMIN, ADMIN))
+    for name in SAMPLES:
+        body = (shared_dir / "samples/accounting" / name).read_bytes()
+        outcome = loader.submit_message(
+            session=session, settings=settings, origin=origin, body=body
+        )
+        assert isinstance(outcome, loader.LoadResult), (name, outcome)
+    session.commit()
+
+
+def page(client: TestClient, path: str, status: int = 200, **headers: str) -> Any:
+    response = client.get(path, headers={**HTML, **headers})
+    assert response.status_code == status, response.text
+    return html.fromstring(response.text)
+
+
+def text(element: Any) -> str:
+    return " ".join(" ".join(element.itertext()).split())
+
+
+def field_error(response: Any, name: str) -> str:
+    return unescape(pages.field_error(response, name))
+
+
+def numbers(row: Any) -> list[str]:
+    return [text(cell) for cell in row.xpath("./th|./td")]
+
+
+def pivot_rows(document: Any) -> dict[str, list[str]]:
+    """The report table by row label (the totals row as "Total")."""
+    rows = document.xpath('//table[@class="pivot"]/tbody/tr|//table[@class="pivot"]/tfoot/tr')
+    return {values[0]: values[1:] for values in map(numbers, rows)}
+
+
+@pytest.mark.usefixtures("loaded")
+def test_the_overview_shows_the_years_totals_and_the_top_sites_and_vos(
+    client: TestClient,
+) -> None:
+    document = page(client, "/accounting/")
+    assert "Accounting" in [text(a) for a in document.xpath('//nav[@aria-label="Main"]//a')]
+    totals = {
+        span.get("data-metric"): text(span)
+        for span in document.xpath("//ul[@class='stats']//span[@data-metric]")
+    }
+    # 21 jobs each from SITE-ALPHA's records and SITE-BETA's summaries, 6 from the normalised
+    # summaries SITE-GAMMA's keys keep; 7 VM-months (VM B in September and October); the
+    # three volumes' bytes used; 72 + 240 + 192 accelerator hours
+    assert totals == {
+        "number_of_jobs": "48",
+        "normalized_sum_cpu": "7,738.06",
+        "number_of_vms": "7",
+        "storage_used": "1,679.33",
+        "gpu_hours": "504",
+    }
+    (sites,) = document.xpath('//section[@aria-labelledby="top-site"]//tbody')
+    assert [numbers(row)[1] for row in sites.xpath("./tr")] == [
+        "SITE-ALPHA",
+        "SITE-BETA",
+        "SITE-GAMMA",
+    ]
+    assert numbers(sites.xpath("./tr")[0]) == ["1", "SITE-ALPHA", "3,631.06", "46.9 %"]
+    (vos,) = document.xpath('//section[@aria-labelledby="top-vo"]//tbody')
+    assert [numbers(row)[1] for row in vos.xpath("./tr")] == ["atlas", "cms", "biomed", "None"]
+    assert vos.xpath(".//a")[0].get("href") == "/accounting/vos/atlas/"
+
+
+def test_the_overview_without_usage_shows_zero_rows(client: TestClient) -> None:
+    document = page(client, "/accounting/")
+    assert {text(span) for span in document.xpath("//span[@data-metric]")} == {"—"}
+    assert "No normalised CPU recorded in 2026." in text(document.xpath("//main")[0])
+
+
+@pytest.mark.usefixtures("loaded")
+def test_the_report_form_gives_the_table_with_totals_the_charts_and_the_export_links(
+    client: TestClient,
+) -> None:
+    query = "metric=number_of_jobs&rows=site&columns=month&from=2026-09&to=2026-10"
+    document = page(client, f"/accounting/reports/?{query}")
+    assert document.xpath('//select[@name="rows"]/option[@selected]/@value') == ["site"]
+    assert pivot_rows(document) == {
+        "SITE-ALPHA": ["1", "20", "21"],
+        "SITE-BETA": ["1", "20", "21"],
+        "SITE-GAMMA": ["1", "5", "6"],
+        "Total": ["3", "45", "48"],
+    }
+    (bars,) = document.xpath('//svg[@class="usage-bars"]')
+    titles = bars.xpath(".//rect/title/text()")
+    assert "SITE-ALPHA, 2026-10: 20 count" in titles
+    assert len(titles) == 6
+    (pie,) = document.xpath('//svg[@class="usage-pie"]')
+    assert pie.xpath(".//path/title/text()") == [
+        "SITE-ALPHA: 21 count (43.8 %)",
+        "SITE-BETA: 21 count (43.8 %)",
+        "SITE-GAMMA: 6 count (12.5 %)",
+    ]
+    links = {text(a): a.get("href") for a in document.xpath('//p[@class="downloads"]/a')}
+    assert links == {
+        "CSV": f"/api/accounting/reports?{query}&format=csv",
+        "JSON": f"/api/accounting/reports?{query}&format=json",
+    }
+    exported = client.get(links["JSON"])
+    assert exported.status_code == 200, exported.text
+    assert client.get(links["CSV"]).text.count("SITE-ALPHA") == 1
+
+    # a percentage has no shares: no pie, one bar per column for all rows
+    document = page(
+        client, "/accounting/reports/?metric=cpu_efficiency&rows=vo&from=2026-10&to=2026-10"
+    )
+    assert document.xpath('//svg[@class="usage-pie"]') == []
+    assert len(document.xpath('//svg[@class="usage-bars"]//rect')) == 1
+
+
+@pytest.mark.usefixtures("loaded")
+def test_a_report_nothing_matches_says_so_in_the_chart_and_below(client: TestClient) -> None:
+    document = page(client, "/accounting/reports/?rows=site&vo=nobody&from=2026-01&to=2026-02")
+    (bars,) = document.xpath('//svg[@class="usage-bars"]')
+    assert text(bars) == "No usage to draw for this selection."
+    assert document.xpath('//table[@class="pivot"]') == []
+    assert "Nothing is recorded for normalized_sum_cpu in 2026-01 to 2026-02" in text(
+        document.xpath("//main")[0]
+    )
+
+
+def test_bad_input_is_shown_next_to_its_field(client: TestClient) -> None:
+    response = client.get("/accounting/reports/?from=2026-13", headers=HTML)
+    assert response.status_code == 422
+    assert field_error(response, "from") == "'2026-13': month 13 is not between 01 and 12"
+    assert 'value="2026-13"' in response.text
+
+    response = client.get("/accounting/reports/?from=2026-10&to=2026-09", headers=HTML)
+    assert response.status_code == 422
+    assert field_error(response, "from") == "2026-10 is after to=2026-09"
+
+    response = client.get("/accounting/reports/?metric=walltime", headers=HTML)
+    assert response.status_code == 422
+    assert field_error(response, "metric").startswith("'walltime' is not one of number_of_jobs")
+
+    response = client.get("/accounting/reports/?metric=gpu_hours&rows=vo", headers=HTML)
+    assert response.status_code == 422
+    assert field_error(response, "rows") == "gpu_hours is not recorded per vo"
+
+    # per-user rows are personal data
+    response = client.get("/accounting/reports/?rows=user", headers=HTML)
+    assert response.status_code == 403
+    assert field_error(response, "rows").startswith("an anonymous caller may not read per-user")
+
+    # a site's rows are fixed: a metric not recorded per VO is the metric's fault
+    response = client.get("/accounting/sites/SITE-ALPHA/?metric=gpu_hours", headers=HTML)
+    assert response.status_code == 422
+    assert field_error(response, "metric") == "gpu_hours is not recorded per vo"
+    response = client.get("/accounting/vos/atlas/?to=2026", headers=HTML)
+    assert response.status_code == 422
+    assert field_error(response, "to") == "'2026' is not a month written YYYY-MM"
+
+
+@pytest.mark.usefixtures("loaded")
+def test_a_sites_page_shows_its_months_by_vo_and_to_its_administrators_sync_and_publishers(
+    client: TestClient, session: Session, federation: Federation
+) -> None:
+    path = "/accounting/sites/SITE-ALPHA/?metric=number_of_jobs"
+    document = page(client, path, **federation.operator.headers)
+    rows = pivot_rows(document)
+    assert rows["Total"] == ["—", "—", "—", "—", "—", "—", "—", "—", "—", "1", "20", "—", "21"]
+    assert set(rows) == {"atlas", "cms", "biomed", "None", "Total"}
+    assert document.xpath('//svg[@class="usage-bars"]//rect')
+    sync = document.xpath('//section[@aria-labelledby="sync-heading"]//tbody/tr')
+    assert [numbers(row)[0] + " " + numbers(row)[-1] for row in sync] == [
+        "2026-10 ok",
+        "2026-09 ok",
+        "2026-10 ok",
+    ]
+    publishers = document.xpath('//section[@aria-labelledby="publishers-heading"]')
+    assert "No subject is bound to publish for SITE-ALPHA." in text(publishers[0])
+
+    anonymous = page(client, path)
+    assert pivot_rows(anonymous) == rows
+    assert anonymous.xpath("//section") == []
+
+
+@pytest.mark.usefixtures("loaded")
+def test_a_vos_page_shows_its_months_by_site(client: TestClient) -> None:
+    document = page(client, "/accounting/vos/biomed/?metric=number_of_jobs&from=2026-09&to=2026-10")
+    # the job sample's five biomed jobs, one ending in September
+    assert pivot_rows(document)["SITE-ALPHA"] == ["1", "4", "5"]
+    assert pivot_rows(document)["Total"] == ["3", "9", "12"]
+    assert [a.get("href") for a in document.xpath('//table[@class="pivot"]//th/a')][:1] == [
+        "/accounting/sites/SITE-ALPHA/"
+    ]
+    assert len(document.xpath('//svg[@class="usage-pie"]//path')) == len(pivot_rows(document)) - 1
+
+
+def test_charts_stay_readable_with_no_row_and_with_a_hundred() -> None:
+    assert charts.series([]) == []
+    empty = str(charts.pie([], "h", "Shares"))
+    assert "No usage to draw for this selection." in empty
+
+    rows = [(f"SITE-{n:03d}", [float(n), 1.0]) for n in range(100)]
+    drawn = charts.series(rows)
+    assert [one.label for one in drawn[:2]] == ["SITE-099", "SITE-098"]
+    assert drawn[-1].label == "others (91 rows)"
+    assert drawn[-1].css == "series-others"
+    assert drawn[-1].values == (sum(range(91)), 91.0)
+    assert sum(one.share for one in drawn) == pytest.approx(1)
+    bars = html.fromstring(str(charts.stacked_bars(["2026-09", "2026-10"], drawn, "h", "Usage")))
+    assert len(bars.xpath("//rect")) == 20
+    pie = html.fromstring(str(charts.pie(drawn, "h", "Shares")))
+    assert len(pie.xpath("//path")) == 10
+    # ten rows still fit without "others"
+    assert [one.css for one in charts.series(rows[:10])][-1] == "series-9"
+
+
+@pytest.mark.usefixtures("loaded")
+def test_the_messages_page_shows_refusals_with_their_reason_to_whom_may_see_them(
+    client: TestClient, session: Session, settings: Settings, federation: Federation
+) -> None:
+    origin = loader.Origin(Transport.CLI, principal_for(ADMIN, ADMIN))
+    bad = b"APEL-sync-message: v0.1\nSite: SITE-ALPHA\nSubmitHost: ce\nNumberOfJobs: 12h\nMonth: 10\nYear: 2026\n%%\n"
+    assert isinstance(
+        loader.submit_message(session=session, settings=settings, origin=origin, body=bad),
+        loader.Rejection,
+    )
+    session.commit()
+
+    document = page(client, "/accounting/messages/", **federation.operator.headers)
+    statuses = [row.get("data-status") for row in document.xpath("//tbody/tr")]
+    assert statuses == ["accepted"] * len(SAMPLES) + ["rejected"]
+    refused = document.xpath('//tbody/tr[@data-status="rejected"]')[0]
+    assert "Invalid int value 12h in field NumberOfJobs" in text(refused)
+    rejected = page(client, "/accounting/messages/?status=rejected", **federation.operator.headers)
+    assert len(rejected.xpath("//tbody/tr")) == 1
+
+    # a publisher sees the messages it sent: none here
+    member = page(client, "/accounting/messages/", **federation.member.headers)
+    assert member.xpath("//tbody/tr") == []
+    assert "No message has been received yet." in text(member.xpath("//main")[0])
+    # the filters' values are checked
+    response = client.get(
+        "/accounting/messages/?kind=letters", headers={**HTML, **federation.operator.headers}
+    )
+    assert response.status_code == 422
+    assert field_error(response, "kind").startswith("Input should be")
+
+    anonymous = client.get("/accounting/messages/", headers=HTML, follow_redirects=False)
+    assert anonymous.status_code == 303
+    assert anonymous.headers["location"] == "/login?next=/accounting/messages/"
