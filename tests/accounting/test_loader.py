@@ -415,6 +415,18 @@ def test_a_publisher_not_allowed_for_the_site_stores_only_the_rejection(
     )
 
 
+def test_a_refused_resend_of_an_accepted_message_leaves_it_accepted(
+    session: Session, settings: Settings, shared_dir: Path, federation: Federation
+) -> None:
+    body = for_test_site(shared_dir)
+    accepted = load(session, settings, body)
+    before = dump(session, messages=True)
+    rejection = refuse(session, settings, body, actor=federation.member.principal)
+    assert isinstance(rejection.error, Forbidden)
+    assert rejection.message_id == accepted.message_id
+    assert dump(session, messages=True) == before
+
+
 def test_a_service_account_bound_to_the_site_publishes(
     session: Session, settings: Settings, shared_dir: Path, federation: Federation
 ) -> None:

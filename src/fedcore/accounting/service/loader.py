@@ -235,10 +235,14 @@ def _message_row(
 
 def reject_message(*, session: Session, origin: Origin, body: bytes, error: FedcoreError) -> int:
     """Store a refused message (its body, for the retention period, and the reason); returns
-    its row. Used for defects found before loading too, such as a bad signature."""
+    its row. Used for defects found before loading too, such as a bad signature. A body that
+    was accepted before keeps its accepted row (its records are stored): a refused resend of it,
+    by a publisher not allowed for its sites, changes nothing."""
     digest = hashlib.sha256(body).hexdigest()
     now = utcnow()
     message = session.scalar(select(Message).where(Message.sha256 == digest))
+    if message is not None and message.status == MessageStatus.ACCEPTED:
+        return message.id
     if message is None:
         message = Message(sha256=digest, first_received_at=now, record_count=0)
         session.add(message)
