@@ -6,7 +6,7 @@ field. The charts alone: readable with no row and with a hundred."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from html import unescape
 from pathlib import Path
 from typing import Any
@@ -40,11 +40,11 @@ SAMPLES = [
 
 
 @pytest.fixture(autouse=True)
-def november() -> Iterator[None]:
+def november() -> Iterator[time_machine.Coordinates]:
     """The samples are of September and October 2026; "this year" and the default period
     hold them."""
-    with time_machine.travel(NOW, tick=False):
-        yield
+    with time_machine.travel(NOW, tick=False) as clock:
+        yield clock
 
 
 @pytest.fixture
@@ -84,9 +84,10 @@ def pivot_rows(document: Any) -> dict[str, list[str]]:
 
 
 @pytest.mark.usefixtures("loaded")
-def test_the_overview_shows_the_years_totals_and_the_top_sites_and_vos(
-    client: TestClient,
+def test_the_overview_shows_the_years_totals_the_top_sites_and_vos_and_freshness(
+    client: TestClient, november: time_machine.Coordinates
 ) -> None:
+    november.shift(timedelta(hours=3))
     document = page(client, "/accounting/")
     assert "Accounting" in [text(a) for a in document.xpath('//nav[@aria-label="Main"]//a')]
     totals = {
@@ -113,6 +114,13 @@ def test_the_overview_shows_the_years_totals_and_the_top_sites_and_vos(
     (vos,) = document.xpath('//section[@aria-labelledby="top-vo"]//tbody')
     assert [numbers(row)[1] for row in vos.xpath("./tr")] == ["atlas", "cms", "biomed", "None"]
     assert vos.xpath(".//a")[0].get("href") == "/accounting/vos/atlas/"
+    freshness = {
+        row.get("data-kind"): numbers(row)[1:]
+        for row in document.xpath("//table[contains(@class, 'freshness')]//tbody/tr")
+    }
+    assert freshness["job"] == ["2026-11-15 12:00 UTC", "3 h ago"]
+    assert freshness["cloud_summary"] == ["none yet", ""]
+    assert len(freshness) == 9
 
 
 def test_the_overview_without_usage_shows_zero_rows(client: TestClient) -> None:

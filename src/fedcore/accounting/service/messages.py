@@ -4,9 +4,12 @@ reject queue). Operators see every message; anybody else only the messages they 
 
 from __future__ import annotations
 
-from sqlalchemy import Select, select
+from datetime import datetime
+
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from fedcore.accounting.enums import MessageStatus
 from fedcore.accounting.models import Message
 from fedcore.accounting.schemas import MessageFilter
 from fedcore.core.errors import NotAuthenticated, NotFound
@@ -49,3 +52,14 @@ def get_message(*, session: Session, actor: Principal, message_id: int) -> Messa
     if message is None:
         raise NotFound(f"no accounting message {message_id}", field="message_id")
     return message
+
+
+def last_accepted(*, session: Session) -> dict[str, datetime]:
+    """When the last accepted message of each record kind arrived: how fresh the figures are.
+    Anybody may know it; it names no publisher."""
+    latest = (
+        select(Message.kind, func.max(Message.last_received_at))
+        .where(Message.status == MessageStatus.ACCEPTED)
+        .group_by(Message.kind)
+    )
+    return {kind: when for kind, when in session.execute(latest) if kind is not None}

@@ -2,7 +2,7 @@
 
 * ``/accounting/``: this year's totals (jobs, normalised CPU, VM-months, storage, GPU hours),
   the ten sites and VOs with the most normalised CPU, and when the last accepted message of
-  each kind arrived.
+  each kind arrived (how fresh the figures are).
 * ``/accounting/sites/{site}/``: the site's months by VO for a metric and period; for those
   who may see them, its publishers and its sync status (gaps marked).
 * ``/accounting/vos/{vo}/``: the VO's months by site.
@@ -13,13 +13,16 @@ Anyone reads the aggregate figures, as in the REST API; the services decide the 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from fastapi import APIRouter, Request
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
+from fedcore.accounting.formats.records import RecordKind
 from fedcore.accounting.permissions import permissions
 from fedcore.accounting.reports import METRICS, Report
+from fedcore.accounting.service import messages as message_service
 from fedcore.accounting.service import publishers as publisher_service
 from fedcore.accounting.service import reports as report_service
 from fedcore.accounting.service import sync as sync_service
@@ -68,6 +71,35 @@ class Ranked:
     share: float
 
 
+@dataclass(frozen=True, slots=True)
+class Freshness:
+    """When the last accepted message of a kind arrived (None: never) and how long ago."""
+
+    kind: str
+    last: datetime | None
+    age: str
+
+
+def age(then: datetime, now: datetime) -> str:
+    """How long ago, in the largest whole unit: minutes, hours or days."""
+    minutes = int((now - then).total_seconds() // 60)
+    if minutes < 60:
+        return f"{minutes} min ago"
+    if minutes < 48 * 60:
+        return f"{minutes // 60} h ago"
+    return f"{minutes // (24 * 60)} days ago"
+
+
+def _freshness(session: Session, now: datetime) -> list[Freshness]:
+    last = message_service.last_accepted(session=session)
+    return [
+        Freshness(kind, last[kind], age(last[kind], now))
+        if kind in last
+        else Freshness(kind, None, "")
+        for kind in RecordKind
+    ]
+
+
 def _year(session: Session, principal: Principal, metric: str, rows: str, year: int) -> Report:
     query = report_service.query_from(
         metric=metric,
@@ -91,7 +123,8 @@ def _top(report: Report) -> list[Ranked]:
 
 @router.get("/")
 def overview(request: Request, session: DbSession, principal: CurrentPrincipal) -> Response:
-    year = utcnow().year
+    now = utcnow()
+    year = now.year
     totals = [
         Total(
             label.format(unit=METRICS[metric].unit.value),
@@ -108,6 +141,7 @@ def overview(request: Request, session: DbSession, principal: CurrentPrincipal) 
         top_sites=_top(_year(session, principal, DEFAULT_METRIC, "site", year)),
         top_vos=_top(_year(session, principal, DEFAULT_METRIC, "vo", year)),
         unit=METRICS[DEFAULT_METRIC].unit.value,
+        freshness=_freshness(session, now),
     )
 
 
