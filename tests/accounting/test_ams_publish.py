@@ -10,8 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography import x509
-from cryptography.x509.oid import NameOID
 from fastapi.testclient import TestClient
 from httpx2 import Response
 from sqlalchemy import func, select
@@ -27,7 +25,7 @@ from fedcore.registry import service as registry
 from fedcore.registry.schemas import ServiceCreate, ServiceTypeCreate, SiteCreate
 from tests.registry.factories import Federation
 from tests.support.smime import ca_directory, sign
-from tests.support.tls import Pki, make_host_certificate, make_pki
+from tests.support.tls import Pki, make_host_certificate, make_pki, subject_of
 
 URL = "/v1/projects/accounting/topics/accounting:publish"
 SAMPLES = "samples/accounting"
@@ -37,13 +35,6 @@ STRANGER_DN = "/DC=org/DC=example/O=fedcore tests/CN=apel.nowhere.example.org"
 UNSIGNED_ERROR = "Failed to verify message: Error reading S/MIME message; no content type"
 Host = tuple[Path, Path]
 """A host certificate file and its key file."""
-
-
-def host_name(dn: str) -> x509.Name:
-    """The x509 name of one of the DNs above (DC, DC, O, CN)."""
-    oids = [NameOID.DOMAIN_COMPONENT] * 2 + [NameOID.ORGANIZATION_NAME, NameOID.COMMON_NAME]
-    values = [part.partition("=")[2] for part in dn.split("/")[1:]]
-    return x509.Name([x509.NameAttribute(o, v) for o, v in zip(oids, values, strict=True)])
 
 
 @pytest.fixture(scope="module")
@@ -61,11 +52,11 @@ def hosts(pki: Pki, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Host]
     """Host certificates by DN, of the test CA; ``foreign`` has ALPHA_DN from another CA."""
     root = tmp_path_factory.mktemp("hosts")
     made = {
-        dn: make_host_certificate(pki, host_name(dn), root / str(n))
+        dn: make_host_certificate(pki, subject_of(dn), root / str(n))
         for n, dn in enumerate((ALPHA_DN, CLOUD_DN, STRANGER_DN))
     }
     other_ca = make_pki(root / "other-ca")
-    made["foreign"] = make_host_certificate(other_ca, host_name(ALPHA_DN), root / "foreign")
+    made["foreign"] = make_host_certificate(other_ca, subject_of(ALPHA_DN), root / "foreign")
     return made
 
 

@@ -1,20 +1,29 @@
 """cASO 5.2.2 (PyPI, the cloud accounting producer of EGI's OpenStack sites) writes its messages
 with its own record classes and its SSM messenger into a dirq queue (``clients/caso_producer.py``,
 in cASO's own environment); fedcore's parser reads every message of that queue, unchanged, into
-the records cASO meant: kinds, counts, VO fields from the FQAN, measurement months, values."""
+the records cASO meant: kinds, counts, VO fields from the FQAN, measurement months, values; and
+``fedcore accounting load`` stores the whole queue directory."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from fedcore.accounting.enums import MessageStatus
 from fedcore.accounting.formats import parse_message
 from fedcore.accounting.formats.records import CLOUD, PUBLIC_IP, ParsedMessage, RecordKind
+from fedcore.accounting.models import RECORD_TABLES, Message
+from fedcore.core.db import make_engine
 from tests.support.ams_client import RunClient
-from tests.support.dirq import caso_messages
+from tests.support.dirq import caso_messages, produce_caso_queue
 
 pytestmark = pytest.mark.interop
 
@@ -23,15 +32,16 @@ SERVICE = "https://keystone.caso-cloud.example.org:5000/v3"
 ALICE = "https://aai.egi.eu/auth/realms/egi#alice@egi.eu"
 BOB = "https://aai.egi.eu/auth/realms/egi#bob@egi.eu"
 VOMS_FQAN = "/vo.example.org/Role=NULL/Capability=NULL"
+OPERATOR = "operator@fedcore.test"
 VM_1, VM_2, VM_3 = (f"c1000000-0000-4000-8000-00000000000{n}" for n in (1, 2, 3))
 
 
 @pytest.fixture(scope="module")
 def caso_queue(tmp_path_factory: pytest.TempPathFactory, run_client: RunClient) -> Path:
     """The dirq directory cASO's SSM messenger wrote."""
-    directory = tmp_path_factory.mktemp("caso") / "outgoing" / "openstack"
-    run_client("caso", "caso_producer.py", OUTPUT_PATH=str(directory))
-    return directory
+    return produce_caso_queue(
+        run_client, tmp_path_factory.mktemp("caso") / "outgoing" / "openstack"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -131,3 +141,51 @@ def test_volume_snapshots_as_star_records(messages: list[ParsedMessage]) -> None
         column(volumes, "start_time", "end_time", "create_time")
         == [(datetime(2026, 10, 1, tzinfo=UTC), measured, measured)] * 2
     )
+
+
+def fedcore(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``fedcore ARGS`` as an operator runs it, on the SQLite database of DATA_DIR."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FEDCORE_")}
+    env |= {"FEDCORE_DATA_DIR": str(data_dir), "FEDCORE_ADMIN_SUBJECT": OPERATOR}
+    return subprocess.run(
+        [sys.executable, "-m", "fedcore", *args],
+        cwd=data_dir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_the_cli_loads_the_queue_directory(caso_queue: Path, tmp_path: Path) -> None:
+    """One line per message file, in queue order; the rows as cASO meant them (VM 1's two
+    October snapshots share a key: 4 cloud rows of 5 records), loaded as the operator."""
+    assert fedcore(tmp_path, "db", "upgrade").returncode == 0
+    loaded = fedcore(tmp_path, "accounting", "load", str(caso_queue))
+    assert (loaded.returncode, loaded.stderr) == (0, "")
+    files = caso_messages(caso_queue)
+    assert loaded.stdout.splitlines() == [
+        f"{files[0]}: 5 cloud records, 4 rows written",
+        f"{files[1]}: 4 public ip records, 4 rows written",
+        f"{files[2]}: 1 accelerator records, 1 rows written",
+        f"{files[3]}: 2 storage records, 2 rows written",
+    ]
+    engine = make_engine(f"sqlite:///{tmp_path / 'fedcore.sqlite'}")
+    try:
+        with Session(engine) as session:
+            stored = {
+                kind: session.scalars(select(model.__table__.c.publisher)).all()
+                for kind, model in RECORD_TABLES.items()
+            }
+            statuses = session.scalars(select(Message.status)).all()
+    finally:
+        engine.dispose()
+    assert {kind: len(rows) for kind, rows in stored.items() if rows} == {
+        RecordKind.CLOUD: 4,
+        RecordKind.PUBLIC_IP: 4,
+        RecordKind.ACCELERATOR: 1,
+        RecordKind.STORAGE: 2,
+    }
+    assert {publisher for rows in stored.values() for publisher in rows} == {OPERATOR}
+    assert statuses == [MessageStatus.ACCEPTED] * 4

@@ -170,3 +170,22 @@ def make_host_certificate(pki: Pki, subject: x509.Name, directory: Path) -> tupl
     cert_path.write_bytes(_pem(cert))
     _write_key(key_path, key)
     return cert_path, key_path
+
+
+_ONE_LINE_TYPES = {
+    "C": NameOID.COUNTRY_NAME,
+    "DC": NameOID.DOMAIN_COMPONENT,
+    "O": NameOID.ORGANIZATION_NAME,
+    "OU": NameOID.ORGANIZATIONAL_UNIT_NAME,
+    "CN": NameOID.COMMON_NAME,
+}
+
+
+def subject_of(dn: str) -> x509.Name:
+    """The subject that OpenSSL writes as DN in one line (``/DC=org/O=Example/CN=host``), for
+    the attribute types of grid host DNs (C, DC, O, OU, CN) and values without ``/`` or ``+``."""
+    attributes = []
+    for part in dn.split("/")[1:]:
+        kind, _, value = part.partition("=")
+        attributes.append(x509.NameAttribute(_ONE_LINE_TYPES[kind], value))
+    return x509.Name(attributes)
