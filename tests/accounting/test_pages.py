@@ -144,13 +144,13 @@ def test_the_report_form_gives_the_table_with_totals_the_charts_and_the_export_l
     }
     (bars,) = document.xpath('//svg[@class="usage-bars"]')
     titles = bars.xpath(".//rect/title/text()")
-    assert "SITE-ALPHA, 2026-10: 20 count" in titles
+    assert "SITE-ALPHA, 2026-10: 20" in titles
     assert len(titles) == 6
     (pie,) = document.xpath('//svg[@class="usage-pie"]')
     assert pie.xpath(".//path/title/text()") == [
-        "SITE-ALPHA: 21 count (43.8 %)",
-        "SITE-BETA: 21 count (43.8 %)",
-        "SITE-GAMMA: 6 count (12.5 %)",
+        "SITE-ALPHA: 21 (43.8 %)",
+        "SITE-BETA: 21 (43.8 %)",
+        "SITE-GAMMA: 6 (12.5 %)",
     ]
     links = {text(a): a.get("href") for a in document.xpath('//p[@class="downloads"]/a')}
     assert links == {

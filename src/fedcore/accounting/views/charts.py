@@ -85,6 +85,11 @@ def quantity(value: float) -> str:
     return f"{value:,.2f}"
 
 
+def _after(unit: str) -> str:
+    """A unit after a number (nothing for a count)."""
+    return f" {unit}" if unit else ""
+
+
 def _step(maximum: float) -> float:
     """A round tick step (1, 2, 2.5 or 5 times a power of ten) giving about four ticks."""
     rough = maximum / 4
@@ -137,7 +142,7 @@ def stacked_bars(columns: Sequence[str], drawn: Sequence[Series], unit: str, tit
             parts.append(
                 Markup(
                     '<rect class="{}" x="{:.1f}" y="{:.1f}" width="{:.1f}" height="{:.1f}">'
-                    "<title>{}, {}: {} {}</title></rect>"
+                    "<title>{}, {}: {}{}</title></rect>"
                 ).format(
                     one.css,
                     x + slot * 0.15,
@@ -147,7 +152,7 @@ def stacked_bars(columns: Sequence[str], drawn: Sequence[Series], unit: str, tit
                     one.label,
                     column,
                     quantity(value),
-                    unit,
+                    _after(unit),
                 )
             )
             base += value
@@ -167,8 +172,8 @@ def pie(drawn: Sequence[Series], unit: str, title: str) -> Markup:
     parts: list[Markup] = []
     angle = -math.pi / 2
     for one in shown:
-        hover = Markup("<title>{}: {} {} ({:.1f} %)</title>").format(
-            one.label, quantity(one.total), unit, one.share * 100
+        hover = Markup("<title>{}: {}{} ({:.1f} %)</title>").format(
+            one.label, quantity(one.total), _after(unit), one.share * 100
         )
         if len(shown) == 1:
             parts.append(
@@ -208,26 +213,31 @@ class Drawing:
     bars: Markup
     pie: Markup | None
     legend: list[Series]
+    unit: str
 
 
 def draw(report: Report) -> Drawing:
-    """The charts of a report: its rows stacked per column, and their shares."""
+    """The charts of a report: its rows stacked per column, and their shares (a count's values
+    carry no unit)."""
     query, table = report.query, report.pivot
-    metric, unit = query.metric.name, query.metric.unit.value
+    metric = query.metric.name
+    unit = "" if query.metric.unit is Unit.COUNT else query.metric.unit.value
     period = "{} to {}".format(*report.period)
+    named = f"{metric} ({unit})" if unit else metric
     if query.metric.unit is Unit.PERCENT:
         whole = series([(f"all {query.rows} rows", [v or 0.0 for v in table.column_totals])])
-        title = f"{metric} ({unit}) of all {query.rows} rows per {query.columns}, {period}"
-        return Drawing(stacked_bars(table.columns, whole, unit, title), None, whole)
+        title = f"{named} of all {query.rows} rows per {query.columns}, {period}"
+        return Drawing(stacked_bars(table.columns, whole, unit, title), None, whole, unit)
     drawn = series(
         [
             (row, [v or 0.0 for v in cells])
             for row, cells in zip(table.rows, table.cells, strict=True)
         ]
     )
-    title = f"{metric} ({unit}) by {query.rows} per {query.columns}, {period}"
+    title = f"{named} by {query.rows} per {query.columns}, {period}"
     return Drawing(
         stacked_bars(table.columns, drawn, unit, title),
         pie(drawn, unit, f"Shares of {metric} by {query.rows}, {period}"),
         drawn,
+        unit,
     )
