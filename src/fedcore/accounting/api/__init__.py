@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from fedcore.accounting.api import admin, messages, publishers, reports
+from fedcore.accounting.api import admin, exports, messages, publishers, reports
 from fedcore.core.api import ERROR_RESPONSES
 
 router = APIRouter(responses=ERROR_RESPONSES)
@@ -16,3 +16,4 @@ router.include_router(messages.router)
 router.include_router(admin.router)
 router.include_router(publishers.router)
 router.include_router(reports.router)
+router.include_router(exports.router)
