@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import hashlib
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Table, select, text, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine.interfaces import Dialect
 from sqlalchemy.orm import Session
 
 from fedcore.accounting.enums import MessageStatus, Transport
@@ -319,10 +320,25 @@ def _check_ownership(
             )
 
 
-def _upsert(session: Session, table: Table, family: Family, rows: list[dict[str, Any]]) -> None:
-    if not rows:
-        return
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+@dataclass(frozen=True, slots=True)
+class _Upsert:
+    """A family's upsert compiled for one database: its SQL, the columns of its parameters in
+    their order, and each column's bind processor (``None`` where a value goes as it is)."""
+
+    sql: str
+    columns: tuple[str, ...]
+    processors: tuple[Callable[[Any], Any] | None, ...]
+    positional: bool
+
+
+_UPSERTS: dict[tuple[str, str], _Upsert] = {}
+
+
+def _compiled_upsert(dialect: Dialect, table: Table, family: Family) -> _Upsert:
+    found = _UPSERTS.get((dialect.name, table.name))
+    if found is not None:
+        return found
+    insert = postgresql.insert if dialect.name == "postgresql" else sqlite.insert
     statement = insert(table)
     statement = statement.on_conflict_do_update(
         index_elements=list(family.key),
@@ -332,7 +348,43 @@ def _upsert(session: Session, table: Table, family: Family, rows: list[dict[str,
             if name not in family.key
         },
     )
-    session.execute(statement, rows)
+    compiled = statement.compile(dialect=dialect, column_keys=[*family.columns, *_PROVENANCE])
+    columns = tuple(compiled.positiontup or ()) if dialect.positional else tuple(compiled.params)
+    upsert = _Upsert(
+        sql=compiled.string,
+        columns=columns,
+        processors=tuple(
+            table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns
+        ),
+        positional=dialect.positional,
+    )
+    _UPSERTS[(dialect.name, table.name)] = upsert
+    return upsert
+
+
+def _upsert(session: Session, table: Table, family: Family, rows: list[dict[str, Any]]) -> None:
+    """``INSERT ... ON CONFLICT (key) DO UPDATE`` of every row in one executemany.
+
+    The statement is compiled once per database and table, and the rows are handed to the
+    driver as parameter tuples made by the columns' own bind processors: SQLAlchemy's
+    executemany would build and process a parameter dictionary per row, which cost more than
+    the database's work on the rows.
+    """
+    if not rows:
+        return
+    connection = session.connection()
+    upsert = _compiled_upsert(connection.dialect, table, family)
+    plan = tuple(zip(upsert.columns, upsert.processors, strict=True))
+    values = [
+        tuple([row[name] if process is None else process(row[name]) for name, process in plan])
+        for row in rows
+    ]
+    if upsert.positional:
+        connection.exec_driver_sql(upsert.sql, values)
+    else:
+        connection.exec_driver_sql(
+            upsert.sql, [dict(zip(upsert.columns, value, strict=True)) for value in values]
+        )
 
 
 def _store_group_attributes(
