@@ -91,6 +91,8 @@ def test_a_report_chosen_in_the_form_shows_its_table_and_charts(
     context.set_default_timeout(10_000)
     page = context.new_page()
     page.goto(f"{server}/accounting/")
+    expect(page.get_by_role("heading", name="Accounting", exact=True)).to_be_visible()
+    demo.shot(page, "30-accounting-overview")
     page.get_by_role("link", name="Reports", exact=True).click()
     expect(page.get_by_role("heading", name="Reports", exact=True)).to_be_visible()
 
@@ -131,7 +133,7 @@ def test_a_report_chosen_in_the_form_shows_its_table_and_charts(
         "/api/accounting/reports?metric=number_of_jobs&rows=site&columns=month"
         "&from=2026-09&to=2026-10&format=csv",
     )
-    demo.shot(page, "30-accounting-report")
+    demo.shot(page, "31-accounting-report")
     context.close()
 
 
@@ -143,5 +145,5 @@ def test_the_report_page_fits_a_phone(browser: Browser, server: str) -> None:
     page = context.new_page()
     page.goto(f"{server}/accounting/reports/?rows=vo&from=2026-09&to=2026-10")
     expect(page.locator("svg.usage-pie")).to_be_visible()
-    demo.fits_the_screen(page, "31-phone-accounting-report")
+    demo.fits_the_screen(page, "32-phone-accounting-report")
     context.close()
