@@ -167,28 +167,36 @@ def test_defaults_of_a_job_without_optional_fields(shared_dir: Path) -> None:
 
 
 def test_v04_benchmark_dictionaries(shared_dir: Path) -> None:
+    """The benchmark type is stored in one spelling whatever case the message used (APEL's
+    MySQL compares it without case), so v0.3 and v0.4 records of one job share a group."""
     jobs = parse_message(sample(shared_dir, JOB_V04)).records
     assert [(job["service_level_type"], job["service_level"]) for job in jobs] == [
-        ("hepscore23", 12.0),
-        ("hepspec", 10.5),
-        ("hepspec", 10.5),
+        ("HEPscore23", 12.0),
+        ("HEPSPEC", 10.5),
+        ("HEPSPEC", 10.5),
     ]
+    v03 = parse_message(sample(shared_dir, JOB_V03)).records[:3]
+    assert [job["service_level_type"] for job in v03] == [j["service_level_type"] for j in jobs]
+    lower = mutated(
+        sample(shared_dir, JOB_V03), 1, "ServiceLevelType", "ServiceLevelType: hepscore23"
+    )
+    assert parse_message(lower).records[0]["service_level_type"] == "HEPscore23"
     text = mutated(
         sample(shared_dir, JOB_V04), 1, "ServiceLevel", "ServiceLevel: {si2k: 2500, HEPSPEC: 10}"
     )
     text = mutated(text, 2, "ServiceLevel", "ServiceLevel: {si2k: 2500, HEPscore23: 11, x: 1}")
     jobs = parse_message(text).records
     assert [(job["service_level_type"], job["service_level"]) for job in jobs[:2]] == [
-        ("hepspec", 10.0),
-        ("hepscore23", 11.0),
+        ("HEPSPEC", 10.0),
+        ("HEPscore23", 11.0),
     ]
     summaries = parse_message(summary_v04(shared_dir)).records
     assert len(summaries) == 10
-    assert {summary["service_level_type"] for summary in summaries} == {"hepspec", "hepscore23"}
+    assert {summary["service_level_type"] for summary in summaries} == {"HEPSPEC", "HEPscore23"}
     normalised = parse_message(normalised_v04(shared_dir))
     assert normalised.kind == RecordKind.NORMALISED_SUMMARY
     assert normalised.records[0]["normalised_wall_duration"] == 824134
-    assert {record["service_level_type"] for record in normalised.records} == {"hepspec"}
+    assert {record["service_level_type"] for record in normalised.records} == {"HEPSPEC"}
 
 
 def test_summaries_and_sync(shared_dir: Path) -> None:

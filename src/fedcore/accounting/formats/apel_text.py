@@ -17,6 +17,7 @@ from typing import Any, Final
 from fedcore.accounting.formats.fields import (
     NULL_IN_MANDATORY,
     RecordSpec,
+    benchmark_spelling,
     read_fields,
     record_spec,
 )
@@ -81,6 +82,8 @@ def check_job(record: dict[str, Any], now: datetime) -> None:
         raise RecordError(UNIT_WITHOUT_VALUE, field="ServiceLevelType")
     elif level_type.lower() not in SERVICE_LEVEL_TYPES:
         raise RecordError(INVALID_UNIT.format(level_type), field="ServiceLevelType")
+    else:
+        record["service_level_type"] = benchmark_spelling(level_type)
     end: datetime = record["end_time"]
     if end < record["start_time"]:
         raise RecordError(END_BEFORE_START, field="EndTime")
@@ -139,6 +142,7 @@ def check_summary(record: dict[str, Any], now: datetime) -> None:
     for apel, column in _STORED_NOT_NULL:
         if record[column] in (None, "None"):
             raise RecordError(NULL_IN_MANDATORY.format(apel), field=apel)
+    record["service_level_type"] = benchmark_spelling(record["service_level_type"])
 
 
 _NORMALISED_DURATIONS = (

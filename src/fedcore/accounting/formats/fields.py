@@ -38,6 +38,15 @@ NO_BENCHMARK: Final = "No valid benchmark type found"
 MIXED_BENCHMARKS: Final = "Mixture of benchmark types detected"
 
 BENCHMARK_PRIORITY: Final = ("hepscore23", "hepspec", "si2k")
+BENCHMARK_SPELLING: Final = {"hepscore23": "HEPscore23", "hepspec": "HEPSPEC", "si2k": "si2k"}
+"""One spelling per benchmark type. APEL's MySQL compares strings without case, so ``hepspec``
+and ``HEPSPEC`` are one summary group there; here the stored type is written one way."""
+
+
+def benchmark_spelling(name: str) -> str:
+    """A benchmark type in its one stored spelling (any other type unchanged)."""
+    return BENCHMARK_SPELLING.get(name.lower(), name)
+
 """The benchmark a v0.4 dictionary field contributes, first found in this order (lower case)."""
 
 STR: Final = 0
@@ -240,9 +249,9 @@ def from_epoch(key: str, seconds: int) -> datetime:
 
 
 def extract_benchmark(key: str, value: str) -> tuple[str, float]:
-    """The chosen benchmark (lower case) and its number from field ``key``'s v0.4 dictionary.
+    """The chosen benchmark and its number from field ``key``'s v0.4 dictionary.
 
-    ``{HEPSPEC: 10.5}`` gives ``('hepspec', 10.5)``; errors are APEL's ``_clean_up_dict`` and
+    ``{hepspec: 10.5}`` gives ``('HEPSPEC', 10.5)``; errors are APEL's ``_clean_up_dict`` and
     ``_extract_benchmark_dict`` texts.
     """
     numbers: dict[str, float] = {}
@@ -267,5 +276,5 @@ def extract_benchmark(key: str, value: str) -> tuple[str, float]:
     lowered = {name.lower(): number for name, number in numbers.items()}
     for benchmark in BENCHMARK_PRIORITY:
         if benchmark in lowered:
-            return benchmark, lowered[benchmark]
+            return BENCHMARK_SPELLING[benchmark], lowered[benchmark]
     raise RecordError(NO_BENCHMARK, field=key)
