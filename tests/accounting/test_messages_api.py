@@ -79,7 +79,12 @@ def test_a_defect_is_a_400_problem_naming_the_record_and_field(
     assert problem["detail"] == (
         "Parsing unsuccessful: record 3: Invalid int value 12h in field WallDuration"
     )
-    assert problem["errors"] == [{"field": "records[3].WallDuration", "message": problem["detail"]}]
+    assert problem["errors"] == [
+        {
+            "field": "records[3].WallDuration",
+            "message": "Invalid int value 12h in field WallDuration",
+        }
+    ]
     assert count(session, JobRecord) == 0
     rejected = session.scalars(select(Message)).one()
     assert (rejected.status, rejected.transport, rejected.body) == ("rejected", "api", bad)

@@ -59,10 +59,22 @@ _OWNED_KEYS = {RecordKind.CLOUD: "VMUUID", RecordKind.STORAGE: "RecordId"}
 
 
 class MessageRejected(FedcoreError):
-    """The message is refused as a whole; ``detail`` is APEL's ``Parsing unsuccessful: ...``."""
+    """The message is refused as a whole; ``detail`` is APEL's ``Parsing unsuccessful: ...``,
+    and the problem's ``errors`` entry names the field (``records[3].WallDuration``) with the
+    defect alone (``reason``)."""
 
     status = 400
     title = "Message rejected"
+
+    def __init__(self, detail: str, *, field: str | None = None, reason: str | None = None):
+        super().__init__(detail, field=field)
+        self.reason = reason or detail
+
+    def problem(self, instance: str | None = None) -> dict[str, Any]:
+        body = super().problem(instance)
+        if self.field:
+            body["errors"] = [{"field": self.field, "message": self.reason}]
+        return body
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,7 +186,7 @@ def _rejected(exc: RecordError) -> MessageRejected:
         field = "body"
     else:
         field = f"records[{exc.index}]" + (f".{exc.field}" if exc.field else "")
-    return MessageRejected(f"Parsing unsuccessful: {exc}", field=field)
+    return MessageRejected(f"Parsing unsuccessful: {exc}", field=field, reason=exc.text)
 
 
 def _last_per_key(family: Family, records: Iterable[dict[str, Any]]) -> dict[tuple[Any, ...], Any]:
