@@ -163,10 +163,31 @@ def _groups(
 ) -> Iterator[tuple[str, Month, Sums]]:
     family = query.metric.family
     table = _TABLES[family]
-    model = table.model
-    row = getattr(model, DIMENSION_COLUMNS[family][query.rows])
+    source: Any = table.model
+    if family is Family.JOBS:
+        # A site-month counts once, from its source of highest precedence: rank the rows of
+        # the period (before any other filter, which must not change the winner), keep the best.
+        site_month = (SuperSummary.site, SuperSummary.year, SuperSummary.month)
+        needed = {query.rows, *query.filters}
+        names = {DIMENSION_COLUMNS[family][d] for d in needed}
+        names |= {name for part in query.metric.parts for name in part}
+        ranked = (
+            select(
+                SuperSummary.year,
+                SuperSummary.month,
+                *(getattr(SuperSummary, name) for name in sorted(names)),
+                (_source_rank() == func.min(_source_rank()).over(partition_by=site_month)).label(
+                    "counted"
+                ),
+            )
+            .where(_in_period(table, query))
+            .subquery()
+        )
+        source = ranked.c
+        table = _Table(ranked.c, ranked.c.year, ranked.c.month)
+    row = getattr(source, DIMENSION_COLUMNS[family][query.rows])
     sums = [
-        func.sum(reduce(operator.mul, [getattr(model, name) for name in part]))
+        func.sum(reduce(operator.mul, [getattr(source, name) for name in part]))
         for part in query.metric.parts
     ]
     stmt = (
@@ -175,23 +196,7 @@ def _groups(
         .group_by(row, table.year, table.month)
     )
     if family is Family.JOBS:
-        # A site-month counts once, from its source of highest precedence.
-        site_month = (SuperSummary.site, SuperSummary.year, SuperSummary.month)
-        best = (
-            select(*site_month, func.min(_source_rank()).label("rank"))
-            .where(_in_period(table, query))
-            .group_by(*site_month)
-            .subquery()
-        )
-        stmt = stmt.join(
-            best,
-            and_(
-                best.c.site == SuperSummary.site,
-                best.c.year == SuperSummary.year,
-                best.c.month == SuperSummary.month,
-                best.c.rank == _source_rank(),
-            ),
-        )
+        stmt = stmt.where(source.counted)
     regional = query.rows in (Dimension.NGI, Dimension.COUNTRY)
     for value, year, month, *parts in session.execute(stmt):
         label = site_regions(value, regions, query.rows) if regional else value
