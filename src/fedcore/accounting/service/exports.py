@@ -23,20 +23,19 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, select, tuple_
+from sqlalchemy import Select, and_, case, func, select
 from sqlalchemy.orm import Session
 
 from fedcore.accounting.enums import CloudSummarySource, SummarySource
 from fedcore.accounting.formats.records import FAMILIES, SITE_COLUMN, RecordKind
 from fedcore.accounting.models import RECORD_TABLES, CloudSuperSummary, SuperSummary
 from fedcore.accounting.permissions import administers_site
+from fedcore.accounting.service.periods import Period, in_period, parse_period
 from fedcore.accounting.summaries import CLOUD_SUPER_SUMMARY_KEY, SUPER_SUMMARY_KEY
 from fedcore.core.db import isoformat_z
 from fedcore.core.errors import Forbidden, ValidationFailed
@@ -135,26 +134,6 @@ _CLOUD_PRECEDENCE = (CloudSummarySource.RECORDS, CloudSummarySource.RECEIVED)
 # The summary key columns that select a slice (ordered first) or its route (not ordered by).
 _SLICE_NAMES = frozenset({"source", "site", "site_name", "year", "month"})
 
-_MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
-
-
-@dataclass(frozen=True, slots=True)
-class Period:
-    """Months from ``first`` to ``last`` inclusive, as (year, month); ``None`` is open."""
-
-    first: tuple[int, int] | None
-    last: tuple[int, int] | None
-
-
-def parse_month(value: str | None, *, field: str) -> tuple[int, int] | None:
-    """``YYYY-MM`` as (year, month), or :class:`ValidationFailed` naming ``field``."""
-    if value is None:
-        return None
-    match = _MONTH.fullmatch(value)
-    if match is None:
-        raise ValidationFailed(f"expected a month YYYY-MM, got {value!r}", field=field)
-    return int(match[1]), int(match[2])
-
 
 def parse_kind(value: str) -> ExportKind:
     """The export kind named ``value``, or :class:`ValidationFailed` listing the kinds."""
@@ -184,9 +163,7 @@ def export_rows(
     ``None``.
     """
     export_kind = parse_kind(kind)
-    period = Period(parse_month(from_month, field="from"), parse_month(to_month, field="to"))
-    if period.first and period.last and period.first > period.last:
-        raise ValidationFailed(f"{from_month} is after {to_month}", field="from")
+    period = parse_period(from_month, to_month)
     _check_reader(session, actor, site)
     if export_kind is ExportKind.JOB_SUMMARIES:
         query = _summary_query(
@@ -234,7 +211,7 @@ def _record_query(
         query = query.where(table.c[SITE_COLUMN[kind]] == site)
     if kind in _PERIOD_COLUMNS:
         year_column, month_column = _PERIOD_COLUMNS[kind]
-        query = query.where(*_in_period(table.c[year_column], table.c[month_column], period))
+        query = query.where(*in_period(table.c[year_column], table.c[month_column], period))
     else:
         end_time = table.c.end_time
         if period.first:
@@ -258,7 +235,7 @@ def _summary_query(
     table = model.__table__
     rank = case({source: index for index, source in enumerate(precedence)}, value=table.c.source)
     slice_columns = (table.c[site_column], table.c.year, table.c.month)
-    filters = list(_in_period(table.c.year, table.c.month, period))
+    filters = in_period(table.c.year, table.c.month, period)
     if site is not None:
         filters.append(table.c[site_column] == site)
     best = (
@@ -276,15 +253,6 @@ def _summary_query(
     )
     order = (*slice_columns, *(table.c[name] for name in key if name not in _SLICE_NAMES))
     return select(table).select_from(joined).where(*filters).order_by(*order)
-
-
-def _in_period(
-    year: ColumnElement[int], month: ColumnElement[int], period: Period
-) -> Iterator[ColumnElement[bool]]:
-    if period.first:
-        yield tuple_(year, month) >= tuple_(*period.first)
-    if period.last:
-        yield tuple_(year, month) <= tuple_(*period.last)
 
 
 def _month_start(month: tuple[int, int]) -> datetime:

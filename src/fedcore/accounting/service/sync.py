@@ -10,13 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from fedcore.accounting.enums import SummarySource
 from fedcore.accounting.models import SuperSummary, SyncRecord
 from fedcore.accounting.permissions import permissions
-from fedcore.accounting.service import exports
+from fedcore.accounting.service.periods import in_period, parse_period
 from fedcore.core.errors import NotAuthenticated
 from fedcore.core.security import Principal
 
@@ -41,18 +41,8 @@ class SyncStatus:
     status: str
 
 
-def _period(
-    year: Any, month: Any, from_month: str | None, to_month: str | None
-) -> list[ColumnElement[bool]]:
-    """The months from..to as conditions on a year and a month column (months since year 0)."""
-    conditions = []
-    first = exports.parse_month(from_month, field="from")
-    if first is not None:
-        conditions.append(year * 12 + month >= first[0] * 12 + first[1])
-    last = exports.parse_month(to_month, field="to")
-    if last is not None:
-        conditions.append(year * 12 + month <= last[0] * 12 + last[1])
-    return conditions
+def _period(year: Any, month: Any, from_month: str | None, to_month: str | None) -> list[Any]:
+    return in_period(year, month, parse_period(from_month, to_month))
 
 
 def sync_status(
