@@ -358,18 +358,27 @@ def _add(a: Sums | None, b: Sums) -> Sums:
     return b if a is None else tuple(x + y for x, y in zip(a, b, strict=True))
 
 
+DECIMALS = 3
+"""Decimals a report's values keep (a thousandth of an hour is 3.6 s)."""
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, DECIMALS)
+
+
 def _combine(metric: Metric, per_month: Mapping[Month, Sums]) -> float | None:
-    """The value of parts given per month: summed (flows), or the busiest month (stocks)."""
+    """The value of parts given per month: summed (flows), or the busiest month (stocks);
+    rounded to :data:`DECIMALS`."""
     if not per_month:
         return None
     if metric.stock:
         values = [metric.value(sums) for sums in per_month.values()]
-        return max((v for v in values if v is not None), default=None)
+        return _rounded(max((v for v in values if v is not None), default=None))
     total: Sums | None = None
     for sums in per_month.values():
         total = _add(total, sums)
     assert total is not None
-    return metric.value(total)
+    return _rounded(metric.value(total))
 
 
 def pivot(query: ReportQuery, groups: Iterable[tuple[str, Month, Sums]]) -> Pivot:

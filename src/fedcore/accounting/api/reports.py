@@ -25,8 +25,12 @@ class ReportParameters(BaseModel):
     metric: str = Field(description="number_of_jobs, sum_cpu, normalized_sum_cpu, ...")
     rows: str = Field(description="site, ngi, country, vo, vo_group, vo_role, user, ...")
     columns: str = Field(default="month", description="month, quarter or year")
-    start: str = Field(alias="from", description="first month, YYYY-MM")
-    end: str = Field(alias="to", description="last month, YYYY-MM")
+    start: str | None = Field(
+        default=None, alias="from", description="first month, YYYY-MM; default: 12 months to `to`"
+    )
+    end: str | None = Field(
+        default=None, alias="to", description="last month, YYYY-MM; default: this month (UTC)"
+    )
     site: str | None = None
     ngi: str | None = None
     country: str | None = None

@@ -38,10 +38,12 @@ from fedcore.accounting.reports import (
     Report,
     ReportQuery,
     Sums,
+    parse_month,
     parse_query,
     pivot,
     site_regions,
 )
+from fedcore.core.db import utcnow
 from fedcore.core.errors import Forbidden, ValidationFailed
 from fedcore.core.security import Principal
 from fedcore.registry import service as registry_service
@@ -71,10 +73,32 @@ _TABLES: dict[Family, _Table] = {
 }
 
 
+DEFAULT_MONTHS = 12
+"""Months a report covers when its request names no ``from`` (ending with ``to``, or with
+the current month)."""
+
+
 def query_from(
-    *, metric: str, rows: str, columns: str, start: str, end: str, filters: Mapping[str, str | None]
+    *,
+    metric: str,
+    rows: str,
+    columns: str,
+    start: str | None,
+    end: str | None,
+    filters: Mapping[str, str | None],
 ) -> ReportQuery:
-    """The checked query of a request's parameters; a bad one is 422 naming the parameter."""
+    """The checked query of a request's parameters; a bad one is 422 naming the parameter.
+    Without ``to`` the period ends this month (UTC); without ``from`` it is the
+    :data:`DEFAULT_MONTHS` months up to ``to``."""
+    if not end:
+        end = f"{utcnow():%Y-%m}"
+    if not start:
+        try:
+            year, month = parse_month("to", end)
+        except QueryError as error:
+            raise ValidationFailed(error.reason, field=error.field) from None
+        first = year * 12 + month - DEFAULT_MONTHS
+        start = f"{first // 12:04d}-{first % 12 + 1:02d}"
     try:
         return parse_query(
             metric=metric, rows=rows, columns=columns, start=start, end=end, filters=filters
