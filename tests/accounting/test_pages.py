@@ -99,11 +99,16 @@ def test_the_overview_shows_the_years_totals_the_top_sites_and_vos_and_freshness
     # three volumes' bytes used; 72 + 240 + 192 accelerator hours
     assert totals == {
         "number_of_jobs": "48",
-        "normalized_sum_cpu": "7,738.06",
+        "normalized_sum_cpu": "7.74 k",
         "number_of_vms": "7",
-        "storage_used": "1,679.33",
+        "storage_used": "1.68 k",
         "gpu_hours": "504",
     }
+    exact = {
+        span.get("data-metric"): span.get("title")
+        for span in document.xpath("//ul[@class='stats']//span[@data-metric]")
+    }
+    assert (exact["normalized_sum_cpu"], exact["storage_used"]) == ("7,738.06", "1,679.33")
     (sites,) = document.xpath('//section[@aria-labelledby="top-site"]//tbody')
     assert [numbers(row)[1] for row in sites.xpath("./tr")] == [
         "SITE-ALPHA",

@@ -313,6 +313,12 @@ def parse_query(
     return ReportQuery(chosen, row_dimension, column_dimension, first, last, given)
 
 
+def period_ending(last: Month, count: int = 12) -> tuple[str, str]:
+    """The ``count`` months up to ``last`` (included) as ``from`` and ``to``, ``YYYY-MM``."""
+    first = last[0] * 12 + last[1] - count
+    return f"{first // 12:04d}-{first % 12 + 1:02d}", f"{last[0]:04d}-{last[1]:02d}"
+
+
 def months(start: Month, end: Month) -> list[Month]:
     """Every month from ``start`` to ``end``, both included."""
     first = start[0] * 12 + start[1] - 1

@@ -40,6 +40,7 @@ from fedcore.accounting.reports import (
     Sums,
     parse_month,
     parse_query,
+    period_ending,
     pivot,
     site_regions,
 )
@@ -73,11 +74,6 @@ _TABLES: dict[Family, _Table] = {
 }
 
 
-DEFAULT_MONTHS = 12
-"""Months a report covers when its request names no ``from`` (ending with ``to``, or with
-the current month)."""
-
-
 def query_from(
     *,
     metric: str,
@@ -88,23 +84,26 @@ def query_from(
     filters: Mapping[str, str | None],
 ) -> ReportQuery:
     """The checked query of a request's parameters; a bad one is 422 naming the parameter.
-    Without ``to`` the period ends this month (UTC); without ``from`` it is the
-    :data:`DEFAULT_MONTHS` months up to ``to``."""
-    if not end:
-        end = f"{utcnow():%Y-%m}"
-    if not start:
-        try:
-            year, month = parse_month("to", end)
-        except QueryError as error:
-            raise ValidationFailed(error.reason, field=error.field) from None
-        first = year * 12 + month - DEFAULT_MONTHS
-        start = f"{first // 12:04d}-{first % 12 + 1:02d}"
+    Without ``to`` the period ends this month (UTC); without ``from`` it is the twelve months
+    up to ``to``."""
     try:
+        first, last = period_ending(parse_month("to", end) if end else this_month())
         return parse_query(
-            metric=metric, rows=rows, columns=columns, start=start, end=end, filters=filters
+            metric=metric,
+            rows=rows,
+            columns=columns,
+            start=start or first,
+            end=end or last,
+            filters=filters,
         )
     except QueryError as error:
         raise ValidationFailed(error.reason, field=error.field) from None
+
+
+def this_month() -> Month:
+    """The current month (UTC)."""
+    now = utcnow()
+    return now.year, now.month
 
 
 def own_dns(session: Session, actor: Principal) -> set[str]:

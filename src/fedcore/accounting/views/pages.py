@@ -21,15 +21,15 @@ from starlette.responses import Response
 
 from fedcore.accounting.formats.records import RecordKind
 from fedcore.accounting.permissions import permissions
-from fedcore.accounting.reports import METRICS, Report
+from fedcore.accounting.reports import METRICS, Report, period_ending
 from fedcore.accounting.service import messages as message_service
 from fedcore.accounting.service import publishers as publisher_service
 from fedcore.accounting.service import reports as report_service
 from fedcore.accounting.service import sync as sync_service
+from fedcore.accounting.views import charts
 from fedcore.accounting.views.reports import (
     DEFAULT_METRIC,
     answer,
-    last_twelve_months,
     render_page,
     submitted,
 )
@@ -142,11 +142,12 @@ def overview(request: Request, session: DbSession, principal: CurrentPrincipal) 
         top_vos=_top(_year(session, principal, DEFAULT_METRIC, "vo", year)),
         unit=METRICS[DEFAULT_METRIC].unit.value,
         freshness=_freshness(session, now),
+        compact=charts.compact,
     )
 
 
 def _period_values(request: Request) -> dict[str, str]:
-    first, last = last_twelve_months(utcnow().date())
+    first, last = period_ending(report_service.this_month())
     return submitted(request, PERIOD_FIELDS, {"metric": DEFAULT_METRIC, "from": first, "to": last})
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
@@ -20,10 +19,9 @@ from fastapi import APIRouter, Request
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from fedcore.accounting.reports import METRICS, Columns, Dimension, Report
+from fedcore.accounting.reports import METRICS, Columns, Dimension, Report, period_ending
 from fedcore.accounting.service import reports as report_service
 from fedcore.accounting.views import charts
-from fedcore.core.db import utcnow
 from fedcore.core.deps import CurrentPrincipal, DbSession
 from fedcore.core.errors import FedcoreError, NotAuthenticated
 from fedcore.core.forms import Errors
@@ -39,12 +37,6 @@ DEFAULT_METRIC = "normalized_sum_cpu"
 METRIC_CHOICES = [(m.name, f"{m.name} ({m.unit.value})") for m in METRICS.values()]
 ROW_CHOICES = [(d.value, d.value) for d in Dimension]
 COLUMN_CHOICES = [(c.value, c.value) for c in Columns]
-
-
-def last_twelve_months(today: date) -> tuple[str, str]:
-    """The period of the twelve months up to ``today``'s, as ``YYYY-MM``."""
-    first = today.year * 12 + today.month - 12
-    return f"{first // 12:04d}-{first % 12 + 1:02d}", f"{today:%Y-%m}"
 
 
 def submitted(request: Request, names: Iterable[str], defaults: dict[str, str]) -> dict[str, str]:
@@ -116,7 +108,7 @@ def render_page(request: Request, name: str, status_code: int = 200, **context: 
 
 @router.get("/reports/")
 def report_page(request: Request, session: DbSession, principal: CurrentPrincipal) -> Response:
-    first, last = last_twelve_months(utcnow().date())
+    first, last = period_ending(report_service.this_month())
     defaults = {"metric": DEFAULT_METRIC, "rows": "vo", "columns": "month", "from": first}
     values = submitted(request, FIELDS, {**defaults, "to": last})
     result = answer(session, principal, values)
