@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, select, text, tuple_, update
+from sqlalchemy import Table, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine.interfaces import Dialect
 from sqlalchemy.orm import Session
@@ -276,36 +276,31 @@ def reject_message(*, session: Session, origin: Origin, body: bytes, error: Fedc
 def _stored_rows(
     session: Session, table: Table, family: Family, keys: list[tuple[Any, ...]]
 ) -> dict[tuple[Any, ...], dict[str, Any]]:
-    """The stored rows with the records' keys, by key.
+    """The stored rows with the records' keys (distinct), by key.
 
-    A key that begins with the site (jobs, summaries, sync, public IPs) is looked up per site,
-    ``site = S AND <second key column> IN (...)``, and the rows matched whole in Python: a search
-    of the key's index on both databases, where SQLite scans the whole table for a row-value
-    ``IN`` (so each message would cost in proportion to everything stored before it).
+    Per chunk of keys, each column of the shortest prefix of the key with at least as many
+    combinations of the chunk's values as the chunk has keys (site and LocalJobId for jobs,
+    VMUUID for clouds) is matched with ``IN (...)``, and the rows found are matched whole in
+    Python. Both databases search the key's index that way, where SQLite answers a row-value
+    ``IN`` by scanning the whole table (each message would cost in proportion to everything
+    stored before it).
     """
+    wanted = set(keys)
     found: dict[tuple[Any, ...], dict[str, Any]] = {}
-    if len(family.key) > 1 and family.key[0] == SITE_COLUMN[family.kind]:
-        wanted = set(keys)
-        seconds: dict[Any, set[Any]] = {}
-        for key in keys:
-            seconds.setdefault(key[0], set()).add(key[1])
-        site, second = table.c[family.key[0]], table.c[family.key[1]]
-        for value, values in seconds.items():
-            ordered = sorted(values)
-            for start in range(0, len(ordered), _KEY_CHUNK):
-                chunk = ordered[start : start + _KEY_CHUNK]
-                statement = select(table).where(site == value, second.in_(chunk))
-                for row in session.execute(statement).mappings():
-                    key = tuple(row[name] for name in family.key)
-                    if key in wanted:
-                        found[key] = dict(row)
-        return found
-    columns = [table.c[name] for name in family.key]
     for start in range(0, len(keys), _KEY_CHUNK):
         chunk = keys[start : start + _KEY_CHUNK]
-        statement = select(table).where(tuple_(*columns).in_(chunk))
-        for row in session.execute(statement).mappings():
-            found[tuple(row[name] for name in family.key)] = dict(row)
+        conditions = []
+        combinations = 1
+        for index, name in enumerate(family.key):
+            values = sorted({key[index] for key in chunk})
+            conditions.append(table.c[name].in_(values))
+            combinations *= len(values)
+            if combinations >= len(chunk):
+                break
+        for row in session.execute(select(table).where(*conditions)).mappings():
+            key = tuple(row[name] for name in family.key)
+            if key in wanted:
+                found[key] = dict(row)
     return found
 
 
