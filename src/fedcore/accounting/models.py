@@ -45,7 +45,23 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from fedcore.accounting.formats.records import RecordKind
+from fedcore.accounting.formats.records import (
+    ACCELERATOR,
+    CLOUD,
+    CLOUD_SUMMARY,
+    JOB,
+    NORMALISED_SUMMARY,
+    PUBLIC_IP,
+    STORAGE,
+    SUMMARY,
+    SYNC,
+    RecordKind,
+)
+from fedcore.accounting.summaries import (
+    ACCELERATOR_SUMMARY_KEY,
+    CLOUD_SUPER_SUMMARY_KEY,
+    SUPER_SUMMARY_KEY,
+)
 from fedcore.core.db import Base, UTCDateTime, utcnow
 
 
@@ -104,7 +120,7 @@ class JobRecord(_Provenance, Base):
 
     __tablename__ = "accounting_job"
     __table_args__ = (
-        UniqueConstraint("site", "local_job_id", "end_time", name="uq_accounting_job_key"),
+        UniqueConstraint(*JOB.key, name="uq_accounting_job_key"),
         Index("ix_accounting_job_end_year_month", "end_year", "end_month"),
     )
 
@@ -141,22 +157,7 @@ class SummaryRecord(_Provenance, Base):
 
     __tablename__ = "accounting_summary"
     __table_args__ = (
-        UniqueConstraint(
-            "site",
-            "month",
-            "year",
-            "global_user_name",
-            "vo",
-            "vo_role",
-            "vo_group",
-            "submit_host",
-            "infrastructure_type",
-            "service_level_type",
-            "service_level",
-            "node_count",
-            "processors",
-            name="uq_accounting_summary_key",
-        ),
+        UniqueConstraint(*SUMMARY.key, name="uq_accounting_summary_key"),
         Index("ix_accounting_summary_year_month", "year", "month"),
     )
 
@@ -187,21 +188,7 @@ class NormalisedSummaryRecord(_Provenance, Base):
 
     __tablename__ = "accounting_normalised_summary"
     __table_args__ = (
-        UniqueConstraint(
-            "site",
-            "month",
-            "year",
-            "global_user_name",
-            "vo",
-            "vo_role",
-            "vo_group",
-            "submit_host",
-            "infrastructure",
-            "node_count",
-            "processors",
-            "service_level_type",
-            name="uq_accounting_normalised_summary_key",
-        ),
+        UniqueConstraint(*NORMALISED_SUMMARY.key, name="uq_accounting_normalised_summary_key"),
         Index("ix_accounting_normalised_summary_year_month", "year", "month"),
     )
 
@@ -231,9 +218,7 @@ class SyncRecord(_Provenance, Base):
     """How many jobs a site holds per submit host and month (§1.7)."""
 
     __tablename__ = "accounting_sync"
-    __table_args__ = (
-        UniqueConstraint("site", "submit_host", "month", "year", name="uq_accounting_sync_key"),
-    )
+    __table_args__ = (UniqueConstraint(*SYNC.key, name="uq_accounting_sync_key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     site: Mapped[str] = mapped_column(String(255))
@@ -248,9 +233,7 @@ class CloudRecord(_Provenance, Base):
 
     __tablename__ = "accounting_cloud"
     __table_args__ = (
-        UniqueConstraint(
-            "vm_uuid", "measurement_month", "measurement_year", name="uq_accounting_cloud_key"
-        ),
+        UniqueConstraint(*CLOUD.key, name="uq_accounting_cloud_key"),
         Index("ix_accounting_cloud_vm_uuid_measurement_time", "vm_uuid", "measurement_time"),
         Index("ix_accounting_cloud_year_month", "measurement_year", "measurement_month"),
     )
@@ -296,22 +279,7 @@ class CloudSummaryRecord(_Provenance, Base):
 
     __tablename__ = "accounting_cloud_summary"
     __table_args__ = (
-        UniqueConstraint(
-            "site_name",
-            "cloud_compute_service",
-            "month",
-            "year",
-            "global_user_name",
-            "vo",
-            "vo_group",
-            "vo_role",
-            "status",
-            "image_id",
-            "cpu_count",
-            "benchmark_type",
-            "benchmark",
-            name="uq_accounting_cloud_summary_key",
-        ),
+        UniqueConstraint(*CLOUD_SUMMARY.key, name="uq_accounting_cloud_summary_key"),
         Index("ix_accounting_cloud_summary_year_month", "year", "month"),
     )
 
@@ -346,7 +314,7 @@ class StorageRecord(_Provenance, Base):
 
     __tablename__ = "accounting_storage"
     __table_args__ = (
-        UniqueConstraint("record_id", name="uq_accounting_storage_key"),
+        UniqueConstraint(*STORAGE.key, name="uq_accounting_storage_key"),
         Index("ix_accounting_storage_site_end_time", "site", "end_time"),
     )
 
@@ -378,15 +346,7 @@ class AcceleratorRecord(_Provenance, Base):
 
     __tablename__ = "accounting_accelerator"
     __table_args__ = (
-        UniqueConstraint(
-            "measurement_month",
-            "measurement_year",
-            "associated_record_type",
-            "associated_record",
-            "site_name",
-            "model",
-            name="uq_accounting_accelerator_key",
-        ),
+        UniqueConstraint(*ACCELERATOR.key, name="uq_accounting_accelerator_key"),
         Index("ix_accounting_accelerator_year_month", "measurement_year", "measurement_month"),
     )
 
@@ -416,15 +376,7 @@ class PublicIpRecord(_Provenance, Base):
 
     __tablename__ = "accounting_public_ip"
     __table_args__ = (
-        UniqueConstraint(
-            "site_name",
-            "cloud_compute_service",
-            "global_user_name",
-            "ip_version",
-            "measurement_month",
-            "measurement_year",
-            name="uq_accounting_public_ip_key",
-        ),
+        UniqueConstraint(*PUBLIC_IP.key, name="uq_accounting_public_ip_key"),
         Index("ix_accounting_public_ip_year_month", "measurement_year", "measurement_month"),
     )
 
@@ -487,23 +439,7 @@ class SuperSummary(Base):
 
     __tablename__ = "accounting_super_summary"
     __table_args__ = (
-        UniqueConstraint(
-            "source",
-            "site",
-            "year",
-            "month",
-            "global_user_name",
-            "vo",
-            "vo_group",
-            "vo_role",
-            "submit_host",
-            "infrastructure",
-            "service_level_type",
-            "service_level",
-            "node_count",
-            "processors",
-            name="uq_accounting_super_summary_key",
-        ),
+        UniqueConstraint(*SUPER_SUMMARY_KEY, name="uq_accounting_super_summary_key"),
         Index("ix_accounting_super_summary_year_month", "year", "month"),
     )
 
@@ -541,23 +477,7 @@ class CloudSuperSummary(Base):
 
     __tablename__ = "accounting_cloud_super_summary"
     __table_args__ = (
-        UniqueConstraint(
-            "source",
-            "site_name",
-            "cloud_compute_service",
-            "year",
-            "month",
-            "global_user_name",
-            "vo",
-            "vo_group",
-            "vo_role",
-            "status",
-            "image_id",
-            "cpu_count",
-            "benchmark_type",
-            "benchmark",
-            name="uq_accounting_cloud_super_summary_key",
-        ),
+        UniqueConstraint(*CLOUD_SUPER_SUMMARY_KEY, name="uq_accounting_cloud_super_summary_key"),
         Index("ix_accounting_cloud_super_summary_year_month", "year", "month"),
     )
 
@@ -595,19 +515,7 @@ class AcceleratorSummary(Base):
 
     __tablename__ = "accounting_accelerator_summary"
     __table_args__ = (
-        UniqueConstraint(
-            "year",
-            "month",
-            "associated_record_type",
-            "global_user_name",
-            "site_name",
-            "cores",
-            "type",
-            "model",
-            "benchmark",
-            "benchmark_type",
-            name="uq_accounting_accelerator_summary_key",
-        ),
+        UniqueConstraint(*ACCELERATOR_SUMMARY_KEY, name="uq_accounting_accelerator_summary_key"),
         Index("ix_accounting_accelerator_summary_year_month", "year", "month"),
     )
 
