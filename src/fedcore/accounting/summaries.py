@@ -286,24 +286,53 @@ def _null_as_zero(value: float | None) -> float:
     return 0.0 if value is None else value
 
 
-def job_contribution(record: Record) -> tuple[Key, JobTotals]:
-    """One job record's super-summary group (source ``jobs``) and contribution (SummariseJobs)."""
-    factor = normalisation_units(record["service_level_type"], record["service_level"])
-    key = (
-        "jobs",
+def _super_summary_key(
+    source: str,
+    record: Record,
+    month: tuple[int, int],
+    infrastructure: str,
+    service_level: float,
+) -> Key:
+    """A super-summary group's key (:data:`SUPER_SUMMARY_KEY`) for a record of ``source``."""
+    return (
+        source,
         record["site"],
-        record["end_year"],
-        record["end_month"],
+        *month,
         record["global_user_name"],
         record["vo"],
         record["vo_group"],
         record["vo_role"],
         record["submit_host"],
-        record["infrastructure_type"],
+        infrastructure,
         record["service_level_type"],
-        record["service_level"],
+        service_level,
         record["node_count"],
         record["processors"],
+    )
+
+
+def _received_totals(record: Record, wall_units: int, cpu_units: int) -> JobTotals:
+    """A received (normalised) summary's totals, with its normalised parts in units."""
+    return JobTotals(
+        earliest_end_time=record["earliest_end_time"],
+        latest_end_time=record["latest_end_time"],
+        wall_duration=record["wall_duration"],
+        cpu_duration=record["cpu_duration"],
+        normalised_wall_units=wall_units,
+        normalised_cpu_units=cpu_units,
+        number_of_jobs=record["number_of_jobs"],
+    )
+
+
+def job_contribution(record: Record) -> tuple[Key, JobTotals]:
+    """One job record's super-summary group (source ``jobs``) and contribution (SummariseJobs)."""
+    factor = normalisation_units(record["service_level_type"], record["service_level"])
+    key = _super_summary_key(
+        "jobs",
+        record,
+        (record["end_year"], record["end_month"]),
+        record["infrastructure_type"],
+        record["service_level"],
     )
     return key, JobTotals(
         earliest_end_time=record["end_time"],
@@ -323,59 +352,29 @@ def summary_contribution(record: Record) -> tuple[Key, JobTotals]:
     rounding of the group total is APEL's rounding of the row.
     """
     factor = normalisation_units(record["service_level_type"], record["service_level"])
-    key = (
+    key = _super_summary_key(
         "summaries",
-        record["site"],
-        record["year"],
-        record["month"],
-        record["global_user_name"],
-        record["vo"],
-        record["vo_group"],
-        record["vo_role"],
-        record["submit_host"],
+        record,
+        (record["year"], record["month"]),
         record["infrastructure_type"],
-        record["service_level_type"],
         record["service_level"],
-        record["node_count"],
-        record["processors"],
     )
-    return key, JobTotals(
-        earliest_end_time=record["earliest_end_time"],
-        latest_end_time=record["latest_end_time"],
-        wall_duration=record["wall_duration"],
-        cpu_duration=record["cpu_duration"],
-        normalised_wall_units=_nonnegative(record["wall_duration"]) * factor,
-        normalised_cpu_units=_nonnegative(record["cpu_duration"]) * factor,
-        number_of_jobs=record["number_of_jobs"],
+    return key, _received_totals(
+        record,
+        _nonnegative(record["wall_duration"]) * factor,
+        _nonnegative(record["cpu_duration"]) * factor,
     )
 
 
 def normalised_summary_contribution(record: Record) -> tuple[Key, JobTotals]:
     """A received normalised summary's group (source ``normalised``), copied; service level 0."""
-    key = (
-        "normalised",
-        record["site"],
-        record["year"],
-        record["month"],
-        record["global_user_name"],
-        record["vo"],
-        record["vo_group"],
-        record["vo_role"],
-        record["submit_host"],
-        record["infrastructure"],
-        record["service_level_type"],
-        0.0,
-        record["node_count"],
-        record["processors"],
+    key = _super_summary_key(
+        "normalised", record, (record["year"], record["month"]), record["infrastructure"], 0.0
     )
-    return key, JobTotals(
-        earliest_end_time=record["earliest_end_time"],
-        latest_end_time=record["latest_end_time"],
-        wall_duration=record["wall_duration"],
-        cpu_duration=record["cpu_duration"],
-        normalised_wall_units=record["normalised_wall_duration"] * NORMALISED_UNITS,
-        normalised_cpu_units=record["normalised_cpu_duration"] * NORMALISED_UNITS,
-        number_of_jobs=record["number_of_jobs"],
+    return key, _received_totals(
+        record,
+        record["normalised_wall_duration"] * NORMALISED_UNITS,
+        record["normalised_cpu_duration"] * NORMALISED_UNITS,
     )
 
 
