@@ -54,23 +54,28 @@ def _envelope(message_type: str, versions: list[str], record: dict[str, Any]) ->
     }
 
 
+_ACCELERATOR_REQUIRED = (
+    "MeasurementMonth",
+    "MeasurementYear",
+    "AssociatedRecordType",
+    "AssociatedRecord",
+    "FQAN",
+    "SiteName",
+    "Count",
+    "AvailableDuration",
+    "Type",
+)
+"""The fields PR #459's schema requires of an accelerator record (``Model`` is NOT NULL in its
+table besides, so the record rules require it too)."""
+
+
 def _accelerator_schema(current_year: int) -> dict[str, Any]:
     return _envelope(
         ACCELERATOR_TYPE,
         ["0.1"],
         {
             "type": "object",
-            "required": [
-                "MeasurementMonth",
-                "MeasurementYear",
-                "AssociatedRecordType",
-                "AssociatedRecord",
-                "FQAN",
-                "SiteName",
-                "Count",
-                "AvailableDuration",
-                "Type",
-            ],
+            "required": list(_ACCELERATOR_REQUIRED),
             "properties": {
                 "MeasurementMonth": {"type": "integer", "enum": list(range(1, 13))},
                 "MeasurementYear": {"type": "integer", "minimum": 2000, "maximum": current_year},
@@ -144,20 +149,7 @@ _FORMATS = {
     ACCELERATOR_TYPE: _Format(
         ACCELERATOR,
         validator=lambda: _accelerator_validator(datetime.now(UTC).year),
-        mandatory=frozenset(
-            {
-                "MeasurementMonth",
-                "MeasurementYear",
-                "AssociatedRecordType",
-                "AssociatedRecord",
-                "FQAN",
-                "SiteName",
-                "Count",
-                "AvailableDuration",
-                "Type",
-                "Model",
-            }
-        ),
+        mandatory=frozenset({*_ACCELERATOR_REQUIRED, "Model"}),
         ignored=frozenset({"CloudType", "CloudComputeService"}),
     ),
     PUBLIC_IP_TYPE: _Format(
