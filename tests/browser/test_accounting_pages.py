@@ -6,9 +6,6 @@ next to its field; the page fits a phone. Screenshots go to ``artifacts/screensh
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -56,32 +53,14 @@ def _load(data_dir: Path, shared_dir: Path) -> None:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, shared_dir: Path) -> Iterator[str]:
-    port = demo._free_port()
-    url = f"http://127.0.0.1:{port}"
     data_dir = tmp_path_factory.mktemp("accounting-browser")
-    env = {
-        **os.environ,
-        "FEDCORE_DATA_DIR": str(data_dir),
-        "FEDCORE_DATABASE_URL": "",
-        "FEDCORE_ADMIN_SUBJECT": ADMIN,
-        "FEDCORE_BASE_URL": url,
-        "FEDCORE_LOG_LEVEL": "WARNING",
-        "FEDCORE_JOBS_ENABLED": "false",
-    }
-    demo._fedcore(env, "db", "upgrade")
-    _load(data_dir, shared_dir)
-    served = subprocess.Popen(
-        [sys.executable, "-m", "fedcore", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        demo._wait_until_up(url, served)
+
+    def prepare(env: dict[str, str], _: str) -> None:
+        demo._fedcore(env, "db", "upgrade")
+        _load(data_dir, shared_dir)
+
+    with demo.serving(data_dir, ADMIN, prepare) as url:
         yield url
-    finally:
-        served.terminate()
-        served.wait(timeout=10)
 
 
 def test_a_report_chosen_in_the_form_shows_its_table_and_charts(

@@ -18,7 +18,8 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -79,22 +80,24 @@ def _wait_until_up(url: str, server: subprocess.Popen[bytes]) -> None:
     pytest.fail("fedcore serve did not answer /health within 30 s")
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    """The demo federation served over HTTP; yields (base URL, the demo accounts' password)."""
+@contextmanager
+def serving(
+    data_dir: Path, admin: str, prepare: Callable[[dict[str, str], str], None]
+) -> Iterator[str]:
+    """``fedcore serve`` on a free port over DATA_DIR's SQLite file, once ``prepare(env, url)``
+    has filled it (with ``fedcore`` commands run in ``env``); yields the server's URL."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     env = {
         **os.environ,
-        "FEDCORE_DATA_DIR": str(tmp_path_factory.mktemp("browser")),
+        "FEDCORE_DATA_DIR": str(data_dir),
         "FEDCORE_DATABASE_URL": "",
-        "FEDCORE_ADMIN_SUBJECT": "operator@fedcore.test",
+        "FEDCORE_ADMIN_SUBJECT": admin,
         "FEDCORE_BASE_URL": url,
         "FEDCORE_LOG_LEVEL": "WARNING",
+        "FEDCORE_JOBS_ENABLED": "false",
     }
-    _fedcore(env, "demo")
-    credentials = json.loads((Path(env["FEDCORE_DATA_DIR"]) / "demo-credentials.json").read_text())
-    password = credentials["password"]
+    prepare(env, url)
     server = subprocess.Popen(
         [sys.executable, "-m", "fedcore", "serve", "--port", str(port)],
         env=env,
@@ -103,10 +106,23 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
     )
     try:
         _wait_until_up(url, server)
-        yield url, password
+        yield url
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """The demo federation served over HTTP; yields (base URL, the demo accounts' password)."""
+    data_dir = tmp_path_factory.mktemp("browser")
+
+    def prepare(env: dict[str, str], _: str) -> None:
+        _fedcore(env, "demo")
+
+    with serving(data_dir, "operator@fedcore.test", prepare) as url:
+        credentials = json.loads((data_dir / "demo-credentials.json").read_text())
+        yield url, credentials["password"]
 
 
 @pytest.fixture(scope="module")

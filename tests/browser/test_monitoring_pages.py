@@ -8,9 +8,6 @@ monthly chart render too. Screenshots go to ``artifacts/screenshots/``."""
 from __future__ import annotations
 
 import copy
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -61,19 +58,7 @@ def _load(data_dir: Path, url: str, case: dict[str, Any]) -> None:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, shared_dir: Path) -> Iterator[str]:
-    port = demo._free_port()
-    url = f"http://127.0.0.1:{port}"
     data_dir = tmp_path_factory.mktemp("monitoring-browser")
-    env = {
-        **os.environ,
-        "FEDCORE_DATA_DIR": str(data_dir),
-        "FEDCORE_DATABASE_URL": "",
-        "FEDCORE_ADMIN_SUBJECT": ADMIN,
-        "FEDCORE_BASE_URL": url,
-        "FEDCORE_LOG_LEVEL": "WARNING",
-        "FEDCORE_JOBS_ENABLED": "false",
-    }
-    demo._fedcore(env, "db", "upgrade")
     case = copy.deepcopy(load_case(shared_dir))
     for record in case["metric_data"]["day"]:
         if (record["hostname"], record["service"], record["metric"], record["timestamp"]) == (
@@ -83,19 +68,13 @@ def server(tmp_path_factory: pytest.TempPathFactory, shared_dir: Path) -> Iterat
             "2022-01-14T13:00:00Z",
         ):
             record["summary"] = SUMMARY
-    _load(data_dir, url, case)
-    served = subprocess.Popen(
-        [sys.executable, "-m", "fedcore", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        demo._wait_until_up(url, served)
+
+    def prepare(env: dict[str, str], url: str) -> None:
+        demo._fedcore(env, "db", "upgrade")
+        _load(data_dir, url, case)
+
+    with demo.serving(data_dir, ADMIN, prepare) as url:
         yield url
-    finally:
-        served.terminate()
-        served.wait(timeout=10)
 
 
 def test_the_site_page_draws_svg_timelines_with_hover_titles(browser: Browser, server: str) -> None:
