@@ -50,7 +50,6 @@ MAX_MESSAGE_BYTES = 10 * 1024 * 1024
 PING = "ping"
 """The SSM empa-id of a connectivity test, acknowledged and not stored (§1.1)."""
 
-_KEY_CHUNK = 500
 _PROVENANCE = ("message_id", "publisher", "loaded_at")
 
 # The key columns whose records may not be taken over by another site (docs/accounting.md,
@@ -276,32 +275,9 @@ def reject_message(*, session: Session, origin: Origin, body: bytes, error: Fedc
 def _stored_rows(
     session: Session, table: Table, family: Family, keys: list[tuple[Any, ...]]
 ) -> dict[tuple[Any, ...], dict[str, Any]]:
-    """The stored rows with the records' keys (distinct), by key.
-
-    Per chunk of keys, each column of the shortest prefix of the key with at least as many
-    combinations of the chunk's values as the chunk has keys (site and LocalJobId for jobs,
-    VMUUID for clouds) is matched with ``IN (...)``, and the rows found are matched whole in
-    Python. Both databases search the key's index that way, where SQLite answers a row-value
-    ``IN`` by scanning the whole table (each message would cost in proportion to everything
-    stored before it).
-    """
-    wanted = set(keys)
-    found: dict[tuple[Any, ...], dict[str, Any]] = {}
-    for start in range(0, len(keys), _KEY_CHUNK):
-        chunk = keys[start : start + _KEY_CHUNK]
-        conditions = []
-        combinations = 1
-        for index, name in enumerate(family.key):
-            values = sorted({key[index] for key in chunk})
-            conditions.append(table.c[name].in_(values))
-            combinations *= len(values)
-            if combinations >= len(chunk):
-                break
-        for row in session.execute(select(table).where(*conditions)).mappings():
-            key = tuple(row[name] for name in family.key)
-            if key in wanted:
-                found[key] = dict(row)
-    return found
+    return {
+        key: dict(row) for key, row in summaries.rows_with_keys(session, table, family.key, keys)
+    }
 
 
 def _differs(family: Family, record: dict[str, Any], row: dict[str, Any]) -> bool:

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
-from sqlalchemy import Table, delete, func, select, tuple_, update
+from sqlalchemy import RowMapping, Table, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -97,12 +97,9 @@ def apply(session: Session, plan: Plan | None) -> None:
     if rows:
         session.execute(_accumulate(session, table, key_columns), rows)
     stale = sorted(plan.changes.stale, key=repr)
-    for chunk in _chunks(stale):
-        session.execute(
-            update(table)
-            .where(tuple_(*(table.c[name] for name in key_columns)).in_(chunk))
-            .values(dirty=True)
-        )
+    ids = [row["id"] for _, row in rows_with_keys(session, table, key_columns, stale)]
+    for chunk in _chunks(ids):
+        session.execute(update(table).where(table.c.id.in_(chunk)).values(dirty=True))
 
 
 def _values(totals: summaries.Totals) -> dict[str, Any]:
@@ -151,6 +148,35 @@ def _vm_rows(session: Session, vm_uuids: Sequence[str]) -> list[dict[str, Any]]:
             for row in session.execute(select(table).where(table.c.vm_uuid.in_(chunk))).mappings()
         )
     return rows
+
+
+def rows_with_keys(
+    session: Session, table: Table, key_columns: Sequence[str], keys: Sequence[tuple[Any, ...]]
+) -> Iterator[tuple[tuple[Any, ...], RowMapping]]:
+    """The rows of ``table`` whose ``key_columns`` hold one of ``keys`` (distinct), each with
+    its key.
+
+    Per chunk of keys, each column of the shortest prefix of the key with at least as many
+    combinations of the chunk's values as the chunk has keys (site and LocalJobId for jobs,
+    VMUUID for clouds) is matched with ``IN (...)``, and the rows found are matched whole in
+    Python. Both databases search the key's index that way, where SQLite answers a row-value
+    ``IN`` by scanning the whole table (each message would cost in proportion to everything
+    stored before it).
+    """
+    wanted = set(keys)
+    for chunk in _chunks(keys):
+        conditions = []
+        combinations = 1
+        for index, name in enumerate(key_columns):
+            values = sorted({key[index] for key in chunk})
+            conditions.append(table.c[name].in_(values))
+            combinations *= len(values)
+            if combinations >= len(chunk):
+                break
+        for row in session.execute(select(table).where(*conditions)).mappings():
+            key = tuple(row[name] for name in key_columns)
+            if key in wanted:
+                yield key, row
 
 
 def _chunks(items: Sequence[Any]) -> Iterator[Sequence[Any]]:
