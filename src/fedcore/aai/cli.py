@@ -31,10 +31,10 @@ from fedcore.aai.service import (
     memberships,
     vos,
 )
-from fedcore.core.cli import cli_session, fail
+from fedcore.core.cli import cli_session, configured_operator, fail
 from fedcore.core.config import Settings, get_settings
 from fedcore.core.db import isoformat_z
-from fedcore.core.security import Principal, principal_for
+from fedcore.core.security import Principal
 
 app = typer.Typer(help="Federated AAI (OpenID provider).", no_args_is_help=True)
 client_app = typer.Typer(help="OIDC clients and service accounts.", no_args_is_help=True)
@@ -55,9 +55,7 @@ Reason = Annotated[str, typer.Option(help="why; shown to the client's owner")]
 
 
 def _operator(settings: Settings) -> Principal:
-    if not settings.admin_subject:
-        fail("FEDCORE_ADMIN_SUBJECT is not set: client commands run as the configured operator")
-    return principal_for(settings.admin_subject, settings.admin_subject)
+    return configured_operator(settings, "client commands run")
 
 
 def client_document(client: Client, secret: str | None = None) -> dict[str, Any]:

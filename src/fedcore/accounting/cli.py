@@ -12,11 +12,11 @@ import typer
 from fedcore.accounting.enums import Transport
 from fedcore.accounting.formats.records import RecordKind
 from fedcore.accounting.service import exports, loader, publishers, summaries
-from fedcore.core.cli import cli_session, fail
+from fedcore.core.cli import cli_session, configured_operator, fail
 from fedcore.core.config import get_settings
 from fedcore.core.db import isoformat_z, make_engine, make_sessionmaker, session_scope
 from fedcore.core.errors import NotFound
-from fedcore.core.security import Principal, principal_for
+from fedcore.core.security import Principal
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -59,11 +59,7 @@ def load(
     and stores nothing; the other files still load, and the exit code is then 2.
     """
     settings = get_settings()
-    if not settings.admin_subject:
-        fail("FEDCORE_ADMIN_SUBJECT is not set: messages are loaded as the configured operator")
-    origin = loader.Origin(
-        Transport.CLI, principal_for(settings.admin_subject, settings.admin_subject)
-    )
+    origin = loader.Origin(Transport.CLI, configured_operator(settings, "messages are loaded"))
     engine = make_engine(settings.effective_database_url)
     factory = make_sessionmaker(engine)
     rejected = 0
@@ -101,9 +97,7 @@ def summarise(
     kind's) as the configured operator, in one transaction; prints the slices and groups
     rebuilt as one JSON line."""
     settings = get_settings()
-    if not settings.admin_subject:
-        fail("FEDCORE_ADMIN_SUBJECT is not set: summaries are rebuilt as the configured operator")
-    actor = principal_for(settings.admin_subject, settings.admin_subject)
+    actor = configured_operator(settings, "summaries are rebuilt")
     engine = make_engine(settings.effective_database_url)
     try:
         with session_scope(make_sessionmaker(engine)) as session:
@@ -142,9 +136,7 @@ def export(
     """Write stored records or summaries to standard output with APEL's column names, as CSV
     or a JSON array, as the configured operator; the rows stream from the database."""
     settings = get_settings()
-    if not settings.admin_subject:
-        fail("FEDCORE_ADMIN_SUBJECT is not set: exports are read as the configured operator")
-    actor = principal_for(settings.admin_subject, settings.admin_subject)
+    actor = configured_operator(settings, "exports are read")
     with cli_session(settings) as session:
         columns, rows = exports.export_rows(
             session=session,
@@ -166,10 +158,7 @@ app.add_typer(publishers_app, name="publishers")
 
 
 def _operator() -> Principal:
-    settings = get_settings()
-    if not settings.admin_subject:
-        fail("FEDCORE_ADMIN_SUBJECT is not set: publishers are managed as the configured operator")
-    return principal_for(settings.admin_subject, settings.admin_subject)
+    return configured_operator(get_settings(), "publishers are managed")
 
 
 @publishers_app.command("add")

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from fedcore.core.config import Settings, get_settings
 from fedcore.core.db import isoformat_z, make_engine, make_sessionmaker, session_scope
 from fedcore.core.errors import FedcoreError
+from fedcore.core.security import Principal, principal_for
 
 app = typer.Typer(
     name="fedcore",
@@ -49,6 +50,14 @@ def describe(exc: ValidationError) -> str:
 def fail(message: str) -> NoReturn:
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(2)
+
+
+def configured_operator(settings: Settings, doing: str) -> Principal:
+    """The operator commands act as (``FEDCORE_ADMIN_SUBJECT``); without one the command
+    fails, saying that DOING (e.g. "imports run") needs it."""
+    if not settings.admin_subject:
+        fail(f"FEDCORE_ADMIN_SUBJECT is not set: {doing} as the configured operator")
+    return principal_for(settings.admin_subject, settings.admin_subject)
 
 
 @contextmanager

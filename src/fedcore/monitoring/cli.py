@@ -9,10 +9,9 @@ from typing import Annotated
 
 import typer
 
-from fedcore.core.cli import cli_session, fail
+from fedcore.core.cli import cli_session, configured_operator, fail
 from fedcore.core.config import get_settings
 from fedcore.core.db import isoformat_z
-from fedcore.core.security import principal_for
 from fedcore.monitoring import service
 from fedcore.monitoring.replay import replay as replay_case
 from fedcore.monitoring.service import history
@@ -63,9 +62,7 @@ def compute(
     store its timelines and daily A/R in place of the day's earlier ones (as the configured
     operator). Today is computed up to now. Prints what was computed as one JSON object."""
     settings = get_settings()
-    if not settings.admin_subject:
-        fail("FEDCORE_ADMIN_SUBJECT is not set: computations run as the configured operator")
-    operator = principal_for(settings.admin_subject, settings.admin_subject)
+    operator = configured_operator(settings, "computations run")
     with cli_session(settings) as session:
         computed = service.compute_report_day(
             session=session, actor=operator, report=report, day=_day(day)
@@ -99,9 +96,7 @@ def import_ar(
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         fail(f"{document}: {exc}")
     settings = get_settings()
-    if not settings.admin_subject:
-        fail("FEDCORE_ADMIN_SUBJECT is not set: imports run as the configured operator")
-    operator = principal_for(settings.admin_subject, settings.admin_subject)
+    operator = configured_operator(settings, "imports run")
     with cli_session(settings) as session:
         imported = history.import_ar(session=session, actor=operator, document=loaded)
     typer.echo(

@@ -7,9 +7,8 @@ from typing import Annotated
 
 import typer
 
-from fedcore.core.cli import cli_session, fail
+from fedcore.core.cli import cli_session, configured_operator
 from fedcore.core.config import get_settings
-from fedcore.core.security import principal_for
 from fedcore.registry import gocdbxml
 from fedcore.registry import service as registry_service
 
@@ -29,9 +28,7 @@ def import_gocdb(
     Importing the same files again changes nothing.
     """
     settings = get_settings()
-    if not settings.admin_subject:
-        fail("FEDCORE_ADMIN_SUBJECT is not set: imports run as the configured operator")
-    operator = principal_for(settings.admin_subject, settings.admin_subject)
+    operator = configured_operator(settings, "imports run")
     with cli_session(settings) as session:
         documents = [gocdbxml.parse_file(path) for path in files]
         report = registry_service.import_documents(
