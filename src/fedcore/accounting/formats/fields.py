@@ -38,6 +38,7 @@ NO_BENCHMARK: Final = "No valid benchmark type found"
 MIXED_BENCHMARKS: Final = "Mixture of benchmark types detected"
 
 BENCHMARK_PRIORITY: Final = ("hepscore23", "hepspec", "si2k")
+"""The benchmark a v0.4 dictionary field contributes, first found in this order (lower case)."""
 BENCHMARK_SPELLING: Final = {"hepscore23": "HEPscore23", "hepspec": "HEPSPEC", "si2k": "si2k"}
 """One spelling per benchmark type. APEL's MySQL compares strings without case, so ``hepspec``
 and ``HEPSPEC`` are one summary group there; here the stored type is written one way."""
@@ -47,7 +48,6 @@ def benchmark_spelling(name: str) -> str:
     """A benchmark type in its one stored spelling (any other type unchanged)."""
     return BENCHMARK_SPELLING.get(name.lower(), name)
 
-"""The benchmark a v0.4 dictionary field contributes, first found in this order (lower case)."""
 
 STR: Final = 0
 INT: Final = 1

@@ -23,6 +23,8 @@ def text_message(header: str, records: Iterable[Mapping[str, Any]]) -> str:
     each a mapping of APEL field names to values."""
     lines = [header]
     for record in records:
-        lines.extend(f"{key}: {_value(value)}" for key, value in record.items() if value is not None)
+        lines.extend(
+            f"{key}: {_value(value)}" for key, value in record.items() if value is not None
+        )
         lines.append("%%")
     return "\n".join(lines) + "\n"
