@@ -24,6 +24,34 @@ SAMPLES = "samples/accounting"
 JOB_HEADER = "APEL-individual-job-message: v0.3"
 CLOUD_HEADER = "APEL-cloud-message: v0.4"
 
+CLOUD_SUMMARY_MESSAGE = """APEL-cloud-summary-message: v0.4
+SiteName: {site}
+CloudComputeService: https://keystone.other.example:5000/v3
+Month: 10
+Year: 2026
+GlobalUserName: https://aai.egi.eu/auth/realms/egi#1a2b3c4d5e6f@egi.eu
+VO: vo.example.org
+VOGroup: /vo.example.org
+VORole: Role=NULL
+Status: completed
+CloudType: OpenStack
+ImageId: debian-12
+EarliestStartTime: 1790812800
+LatestStartTime: 1790812800
+WallDuration: 3600
+CpuDuration: 7200
+CpuCount: 2
+NetworkInbound: 1
+NetworkOutbound: 2
+Memory: 2048
+Disk: 20
+BenchmarkType: HEPscore23
+Benchmark: 10.0
+NumberOfVMs: 1
+%%
+"""
+"""A received cloud summary of one VM for October 2026, of the site ``{site}``."""
+
 
 def sample(shared_dir: Path, name: str) -> bytes:
     return (shared_dir / SAMPLES / name).read_bytes()

@@ -29,6 +29,7 @@ from fedcore.core.config import Settings, get_settings
 from fedcore.core.db import isoformat_z
 from fedcore.core.errors import Forbidden, ValidationFailed
 from fedcore.core.security import ANONYMOUS, Principal, principal_for
+from tests.accounting.factories import CLOUD_SUMMARY_MESSAGE
 from tests.conftest import ADMIN
 from tests.registry.factories import Federation
 
@@ -84,33 +85,6 @@ VM_B_GROUP = {
     "ImageId": "almalinux-9-egi",
     "CpuCount": "4.0",
 }
-
-CLOUD_SUMMARY_MESSAGE = """APEL-cloud-summary-message: v0.4
-SiteName: {site}
-CloudComputeService: https://keystone.other.example:5000/v3
-Month: 10
-Year: 2026
-GlobalUserName: https://aai.egi.eu/auth/realms/egi#1a2b3c4d5e6f@egi.eu
-VO: vo.example.org
-VOGroup: /vo.example.org
-VORole: Role=NULL
-Status: completed
-CloudType: OpenStack
-ImageId: debian-12
-EarliestStartTime: 1790812800
-LatestStartTime: 1790812800
-WallDuration: 3600
-CpuDuration: 7200
-CpuCount: 2
-NetworkInbound: 1
-NetworkOutbound: 2
-Memory: 2048
-Disk: 20
-BenchmarkType: HEPscore23
-Benchmark: 10.0
-NumberOfVMs: 1
-%%
-"""
 
 
 def sample(shared_dir: Path, name: str) -> bytes:

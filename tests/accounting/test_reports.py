@@ -9,17 +9,20 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from fedcore.aai.schemas_vo import VoCreate
 from fedcore.aai.service import vos
 from fedcore.accounting.enums import Transport
 from fedcore.accounting.formats import parse_message
+from fedcore.accounting.models import CloudSuperSummary
 from fedcore.accounting.service import loader
 from fedcore.core.config import Settings
 from fedcore.core.security import principal_for
 from fedcore.registry import service as registry
 from fedcore.registry.schemas import UserCreate
+from tests.accounting.factories import CLOUD_SUMMARY_MESSAGE
 from tests.registry.factories import ADMIN, Federation
 
 URL = "/api/accounting/reports"
@@ -298,6 +301,26 @@ def test_a_period_without_from_is_the_twelve_months_up_to_to(client: TestClient)
     answer = response.json()
     assert answer["period"] == {"from": "2025-11", "to": "2026-10"}
     assert len(answer["columns"]) == 12
+
+
+def test_a_cloud_site_month_with_records_and_a_received_summary_counts_the_records(
+    session: Session, settings: Settings, client: TestClient, shared_dir: Path
+) -> None:
+    load(session, settings, sample(shared_dir, "cloud_v04_caso.txt"))
+    for site in ("EXAMPLE-CLOUD-01", "OTHER-CLOUD"):
+        load(session, settings, CLOUD_SUMMARY_MESSAGE.format(site=site))
+    answer = ask(client, metric="number_of_vms", rows="site", columns="month")
+    october = answer["columns"].index("2026-10")
+    cells = dict(zip(answer["rows"], answer["cells"], strict=True))
+    # EXAMPLE-CLOUD-01's October: its VMs from records (the received summary is not added);
+    # OTHER-CLOUD sent a summary only, which counts.
+    from_records = session.scalar(
+        select(func.sum(CloudSuperSummary.number_of_vms)).where(
+            CloudSuperSummary.source == "records", CloudSuperSummary.month == 10
+        )
+    )
+    assert from_records == 6
+    assert (cells["EXAMPLE-CLOUD-01"][october], cells["OTHER-CLOUD"][october]) == (6, 1)
 
 
 @pytest.mark.usefixtures("job_sample")

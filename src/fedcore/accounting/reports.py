@@ -12,8 +12,10 @@ parts into the pivot: cells, row totals, column totals and the grand total.
   the busiest month over time; every other metric is a flow and adds up over months too.
   Storage is summed: each volume is stored once, as its latest snapshot, in the month of its
   end time (reference §1.10).
-* **Job routes** (docs/accounting.md, "Data model"): a site-month with rows from more than one
-  source counts once, from the source of highest precedence (:data:`JOB_SOURCE_PRECEDENCE`).
+* **Routes** (docs/accounting.md, "Data model"): a site-month with summary rows from more than
+  one source counts once, from the source of highest precedence (:data:`SOURCE_PRECEDENCE`):
+  job records before received normalised summaries before received summaries, and cloud
+  records before received cloud summaries.
 
 This module is pure: it imports only the standard library and the summary arithmetic.
 """
@@ -36,6 +38,8 @@ BYTES_PER_GB = 10**9
 
 JOB_SOURCE_PRECEDENCE = ("jobs", "normalised", "summaries")
 """The super-summary sources, first wins, for a site-month that has more than one."""
+CLOUD_SOURCE_PRECEDENCE = ("records", "received")
+"""The cloud super-summary sources, first wins, for a site-month that has both."""
 
 
 class QueryError(ValueError):
@@ -55,6 +59,13 @@ class Family(StrEnum):
     ACCELERATOR = "accelerator"  # accounting_accelerator_summary
     STORAGE = "storage"  # accounting_storage (records: one row per volume)
     PUBLIC_IP = "public_ip"  # accounting_public_ip (records: one row per user, version, month)
+
+
+SOURCE_PRECEDENCE: dict[Family, tuple[str, ...]] = {
+    Family.JOBS: JOB_SOURCE_PRECEDENCE,
+    Family.CLOUD: CLOUD_SOURCE_PRECEDENCE,
+}
+"""The summary families fed by more than one route, with their sources in precedence."""
 
 
 class Unit(StrEnum):

@@ -31,10 +31,10 @@ from typing import Any
 from sqlalchemy import Select, and_, case, func, select
 from sqlalchemy.orm import Session
 
-from fedcore.accounting.enums import CloudSummarySource, SummarySource
 from fedcore.accounting.formats.records import FAMILIES, SITE_COLUMN, RecordKind
 from fedcore.accounting.models import RECORD_TABLES, CloudSuperSummary, SuperSummary
 from fedcore.accounting.permissions import administers_site
+from fedcore.accounting.reports import CLOUD_SOURCE_PRECEDENCE, JOB_SOURCE_PRECEDENCE
 from fedcore.accounting.service.periods import Period, in_period, parse_period
 from fedcore.accounting.summaries import CLOUD_SUPER_SUMMARY_KEY, SUPER_SUMMARY_KEY
 from fedcore.core.db import isoformat_z
@@ -128,8 +128,6 @@ CLOUD_SUMMARY_COLUMNS = {
 """APEL's names of the ``cloud-summaries`` columns (the cloud summary message's fields, §1.9)
 → cloud super-summary columns."""
 
-_JOB_PRECEDENCE = (SummarySource.JOBS, SummarySource.NORMALISED, SummarySource.SUMMARIES)
-_CLOUD_PRECEDENCE = (CloudSummarySource.RECORDS, CloudSummarySource.RECEIVED)
 
 # The summary key columns that select a slice (ordered first) or its route (not ordered by).
 _SLICE_NAMES = frozenset({"source", "site", "site_name", "year", "month"})
@@ -167,12 +165,17 @@ def export_rows(
     _check_reader(session, actor, site)
     if export_kind is ExportKind.JOB_SUMMARIES:
         query = _summary_query(
-            SuperSummary, SUPER_SUMMARY_KEY, _JOB_PRECEDENCE, "site", site, period
+            SuperSummary, SUPER_SUMMARY_KEY, JOB_SOURCE_PRECEDENCE, "site", site, period
         )
         columns = JOB_SUMMARY_COLUMNS
     elif export_kind is ExportKind.CLOUD_SUMMARIES:
         query = _summary_query(
-            CloudSuperSummary, CLOUD_SUPER_SUMMARY_KEY, _CLOUD_PRECEDENCE, "site_name", site, period
+            CloudSuperSummary,
+            CLOUD_SUPER_SUMMARY_KEY,
+            CLOUD_SOURCE_PRECEDENCE,
+            "site_name",
+            site,
+            period,
         )
         columns = CLOUD_SUMMARY_COLUMNS
     else:

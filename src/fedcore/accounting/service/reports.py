@@ -10,7 +10,7 @@ country come from the registry's current site map.
 from __future__ import annotations
 
 import operator
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import reduce
 from typing import Any
@@ -28,7 +28,7 @@ from fedcore.accounting.models import (
 from fedcore.accounting.permissions import UserRows, permissions
 from fedcore.accounting.reports import (
     DIMENSION_COLUMNS,
-    JOB_SOURCE_PRECEDENCE,
+    SOURCE_PRECEDENCE,
     UNKNOWN_COUNTRY,
     UNKNOWN_NGI,
     Dimension,
@@ -171,13 +171,10 @@ def _conditions(
     return conditions
 
 
-def _source_rank() -> Any:
+def _source_rank(model: Any, precedence: Sequence[str]) -> Any:
     return case(
-        *(
-            (SuperSummary.source == source, rank)
-            for rank, source in enumerate(JOB_SOURCE_PRECEDENCE)
-        ),
-        else_=len(JOB_SOURCE_PRECEDENCE),
+        *((model.source == source, rank) for rank, source in enumerate(precedence)),
+        else_=len(precedence),
     )
 
 
@@ -187,19 +184,22 @@ def _groups(
     family = query.metric.family
     table = _TABLES[family]
     source: Any = table.model
-    if family is Family.JOBS:
+    precedence = SOURCE_PRECEDENCE.get(family)
+    if precedence is not None:
         # A site-month counts once, from its source of highest precedence: rank the rows of
         # the period (before any other filter, which must not change the winner), keep the best.
-        site_month = (SuperSummary.site, SuperSummary.year, SuperSummary.month)
+        model = table.model
+        site = model.site if family is Family.JOBS else model.site_name
         needed = {query.rows, *query.filters}
         names = {DIMENSION_COLUMNS[family][d] for d in needed}
         names |= {name for part in query.metric.parts for name in part}
+        rank = _source_rank(model, precedence)
         ranked = (
             select(
-                SuperSummary.year,
-                SuperSummary.month,
-                *(getattr(SuperSummary, name) for name in sorted(names)),
-                (_source_rank() == func.min(_source_rank()).over(partition_by=site_month)).label(
+                model.year,
+                model.month,
+                *(getattr(model, name) for name in sorted(names)),
+                (rank == func.min(rank).over(partition_by=(site, model.year, model.month))).label(
                     "counted"
                 ),
             )
@@ -218,7 +218,7 @@ def _groups(
         .where(*_conditions(table, query, regions))
         .group_by(row, table.year, table.month)
     )
-    if family is Family.JOBS:
+    if precedence is not None:
         stmt = stmt.where(source.counted)
     regional = query.rows in (Dimension.NGI, Dimension.COUNTRY)
     for value, year, month, *parts in session.execute(stmt):
