@@ -3,8 +3,9 @@ messages through the one loader, as ``fedcore accounting load`` loads a site's f
 
 Every site with an APEL service (``gLite-APEL``) reports its grid jobs month by month, in
 messages of at most 1,000 records, with its own benchmark (HEPSPEC, HEPscore23, or si2k at the
-oldest site), and the sync records of the last three months; one site's October sync says it
-ran 12 jobs more than it sent, which the sync view shows as missing. Sites with a cASO
+oldest site), and the sync records of the three months before this one; CSCS-LCG2's sync of
+the earliest of them says it ran 12 jobs more than it sent, which the sync view shows as
+missing. Sites with a cASO
 publisher (``eu.egi.cloud.accounting``) report VMs with cumulative counters snapshot by
 snapshot, volumes (StAR), GPUs and public IPs. The communities are the AAI demo's
 ``vo.demo.example`` (with its ``cloud`` group) and ``biomed.demo.example``, plus ``atlas``,
