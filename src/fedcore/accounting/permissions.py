@@ -13,6 +13,8 @@ Operators (``Principal.is_admin``) pass every check. Besides them:
   VO's rows. A user's own rows are the reports' concern: they need the user's DNs.
 * ``accounting.sync.read`` (target: a site's short name): the site's sync status, for whoever
   administers the site in the registry.
+* ``accounting.message.read`` (target: a site's short name): the messages whose records of the
+  site are stored, whoever published them, for whoever administers the site in the registry.
 * ``accounting.summaries.rebuild`` and ``accounting.data_quality.read``: operators only.
 
 Anybody, anonymous callers included, reads aggregate reports.
@@ -94,6 +96,8 @@ def _user_rows(session: Session, actor: Principal, rows: UserRows) -> bool:
 
 
 permissions.rule("accounting.message.publish")(_publisher)
-permissions.rule("accounting.publisher.manage", "accounting.sync.read")(administers_site)
+permissions.rule("accounting.publisher.manage", "accounting.sync.read", "accounting.message.read")(
+    administers_site
+)
 permissions.rule("accounting.report.read_users")(_user_rows)
 permissions.rule("accounting.summaries.rebuild", "accounting.data_quality.read")(_operators)

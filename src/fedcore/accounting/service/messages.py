@@ -1,16 +1,19 @@
 """Received messages, read back: what was stored or refused, and why (reference §2.2, APEL's
 reject queue). Operators see every message; anybody else only the messages they published
-(the records' publisher: their token subject)."""
+(the records' publisher: their token subject), and a site's administrators the messages whose
+records of their site are stored (:func:`messages_of_site`)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, select, union
 from sqlalchemy.orm import Session
 
 from fedcore.accounting.enums import MessageStatus
-from fedcore.accounting.models import Message
+from fedcore.accounting.formats.records import SITE_COLUMN
+from fedcore.accounting.models import RECORD_TABLES, Message
+from fedcore.accounting.permissions import permissions
 from fedcore.accounting.schemas import MessageFilter
 from fedcore.core.errors import NotAuthenticated, NotFound
 from fedcore.core.pagination import Page, paginate
@@ -52,6 +55,29 @@ def get_message(*, session: Session, actor: Principal, message_id: int) -> Messa
     if message is None:
         raise NotFound(f"no accounting message {message_id}", field="message_id")
     return message
+
+
+def messages_of_site(
+    *, session: Session, actor: Principal, site: str, limit: int = 10
+) -> list[Message]:
+    """The ``limit`` latest messages (by last receipt) whose records of ``site`` are stored, for
+    the site's administrators and operators. A message is found through its records'
+    ``message_id``: a rejected message stored none, and one whose records a later message
+    replaced (last loaded wins) holds none any more."""
+    permissions.require("accounting.message.read", session=session, actor=actor, target=site)
+    ids = union(
+        *(
+            select(model.__table__.c.message_id).where(model.__table__.c[SITE_COLUMN[kind]] == site)
+            for kind, model in RECORD_TABLES.items()
+        )
+    ).subquery()
+    latest = (
+        select(Message)
+        .where(Message.id.in_(select(ids.c.message_id)))
+        .order_by(Message.last_received_at.desc(), Message.id.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(latest))
 
 
 def last_accepted(*, session: Session) -> dict[str, datetime]:
