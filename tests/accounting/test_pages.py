@@ -1,7 +1,8 @@
 """Accounting pages, through the web app, on both databases: the samples loaded through the one
 loader as the operator, then the overview's totals and top lists, the report form's table,
-totals, charts and export links, a site's and a VO's months, and bad input shown next to its
-field. The charts alone: readable with no row and with a hundred."""
+totals, charts and export links, a site's and a VO's months with a site's last messages, the
+messages and the data quality, and bad input shown next to its field. The charts alone: readable
+with no row and with a hundred."""
 
 from __future__ import annotations
 
@@ -19,14 +20,28 @@ from sqlalchemy.orm import Session
 
 from fedcore.accounting.enums import Transport
 from fedcore.accounting.service import loader
+from fedcore.accounting.service import messages as message_service
 from fedcore.accounting.views import charts
 from fedcore.core.config import Settings
 from fedcore.core.security import principal_for
+from tests.accounting.factories import JOB_HEADER, text_message
 from tests.registry.factories import ADMIN, Federation
 from tests.support import pages
 
 HTML = {"accept": "text/html"}
+SAMPLE_DIR = "samples/accounting"
 NOW = datetime(2026, 11, 15, 12, 0, tzinfo=UTC)
+BAD_SYNC = b"APEL-sync-message: v0.1\nSite: SITE-ALPHA\nSubmitHost: ce\nNumberOfJobs: 12h\nMonth: 10\nYear: 2026\n%%\n"
+"""A sync message APEL refuses (``Invalid int value 12h in field NumberOfJobs``)."""
+TEST_SITE_JOB = {
+    "Site": "TEST-SITE",
+    "LocalJobId": "1.0",
+    "WallDuration": 100,
+    "CpuDuration": 90,
+    "StartTime": 1790830800,
+    "EndTime": 1790830900,
+}
+"""A job of the registry's site TEST-SITE, of October 2026, without a VO."""
 SAMPLES = [
     "job_v03_individual.txt",
     "summary_v02.txt",
@@ -47,14 +62,18 @@ def november() -> Iterator[time_machine.Coordinates]:
         yield clock
 
 
+def submit(
+    session: Session, settings: Settings, body: bytes
+) -> loader.LoadResult | loader.Rejection:
+    """One message through the loader as the operator (the CLI's transport)."""
+    origin = loader.Origin(Transport.CLI, principal_for(ADMIN, ADMIN))
+    return loader.submit_message(session=session, settings=settings, origin=origin, body=body)
+
+
 @pytest.fixture
 def loaded(session: Session, settings: Settings, shared_dir: Path, federation: Federation) -> None:
-    origin = loader.Origin(Transport.CLI, principal_for(ADMIN, ADMIN))
     for name in SAMPLES:
-        body = (shared_dir / "samples/accounting" / name).read_bytes()
-        outcome = loader.submit_message(
-            session=session, settings=settings, origin=origin, body=body
-        )
+        outcome = submit(session, settings, (shared_dir / SAMPLE_DIR / name).read_bytes())
         assert isinstance(outcome, loader.LoadResult), (name, outcome)
     session.commit()
 
@@ -277,12 +296,7 @@ def test_charts_stay_readable_with_no_row_and_with_a_hundred() -> None:
 def test_the_messages_page_shows_refusals_with_their_reason_to_whom_may_see_them(
     client: TestClient, session: Session, settings: Settings, federation: Federation
 ) -> None:
-    origin = loader.Origin(Transport.CLI, principal_for(ADMIN, ADMIN))
-    bad = b"APEL-sync-message: v0.1\nSite: SITE-ALPHA\nSubmitHost: ce\nNumberOfJobs: 12h\nMonth: 10\nYear: 2026\n%%\n"
-    assert isinstance(
-        loader.submit_message(session=session, settings=settings, origin=origin, body=bad),
-        loader.Rejection,
-    )
+    assert isinstance(submit(session, settings, BAD_SYNC), loader.Rejection)
     session.commit()
 
     document = page(client, "/accounting/messages/", **federation.operator.headers)
@@ -307,3 +321,126 @@ def test_the_messages_page_shows_refusals_with_their_reason_to_whom_may_see_them
     anonymous = client.get("/accounting/messages/", headers=HTML, follow_redirects=False)
     assert anonymous.status_code == 303
     assert anonymous.headers["location"] == "/login?next=/accounting/messages/"
+
+
+@pytest.mark.usefixtures("loaded")
+def test_a_sites_page_shows_its_last_messages_to_operators_and_administrators(
+    client: TestClient,
+    session: Session,
+    settings: Settings,
+    shared_dir: Path,
+    federation: Federation,
+    november: time_machine.Coordinates,
+) -> None:
+    # a resend of the job sample an hour later: the latest message of SITE-ALPHA again
+    november.shift(timedelta(hours=1))
+    assert isinstance(
+        submit(session, settings, (shared_dir / SAMPLE_DIR / SAMPLES[0]).read_bytes()),
+        loader.LoadResult,
+    )
+    session.commit()
+    path = "/accounting/sites/SITE-ALPHA/?metric=number_of_jobs"
+    document = page(client, path, **federation.operator.headers)
+    (block,) = document.xpath('//section[@aria-labelledby="messages-heading"]')
+    rows = [numbers(row)[1:] for row in block.xpath(".//tbody/tr")]
+    assert rows == [
+        ["job", "2026-11-15 13:00 UTC", "21", f"{ADMIN} by cli"],
+        ["sync", "2026-11-15 12:00 UTC", "3", f"{ADMIN} by cli"],
+    ]
+    assert block.xpath('.//a[text()="Messages"]/@href') == ["/accounting/messages/?status=rejected"]
+    latest = message_service.messages_of_site(
+        session=session, actor=federation.operator.principal, site="SITE-ALPHA", limit=1
+    )
+    assert [message.kind for message in latest] == ["job"]
+
+    # the site's administrators see its messages, whoever published them
+    job = text_message(JOB_HEADER, [TEST_SITE_JOB])
+    assert isinstance(submit(session, settings, job), loader.LoadResult)
+    session.commit()
+    mine = page(client, "/accounting/sites/TEST-SITE/", **federation.site_admin.headers)
+    (block,) = mine.xpath('//section[@aria-labelledby="messages-heading"]')
+    assert [numbers(row)[1:4] for row in block.xpath(".//tbody/tr")] == [
+        ["job", "2026-11-15 13:00 UTC", "1"]
+    ]
+    other = page(client, path, **federation.site_admin.headers)
+    assert other.xpath('//section[@aria-labelledby="messages-heading"]') == []
+    assert page(client, path).xpath('//section[@aria-labelledby="messages-heading"]') == []
+
+
+@pytest.mark.usefixtures("loaded")
+def test_the_data_quality_page_shows_operators_each_finding(
+    client: TestClient,
+    session: Session,
+    settings: Settings,
+    shared_dir: Path,
+    federation: Federation,
+) -> None:
+    assert isinstance(submit(session, settings, BAD_SYNC), loader.Rejection)
+    # SITE-BETA's summaries sent for SITE-ALPHA too: its months have jobs by two routes
+    summaries = (shared_dir / SAMPLE_DIR / "summary_v02.txt").read_bytes()
+    assert isinstance(
+        submit(session, settings, summaries.replace(b"SITE-BETA", b"SITE-ALPHA")),
+        loader.LoadResult,
+    )
+    # TEST-SITE's first job moves to atlas: its old group loses its earliest time
+    later = TEST_SITE_JOB | {"LocalJobId": "2.0", "StartTime": 1790930800, "EndTime": 1790930900}
+    moved = TEST_SITE_JOB | {"FQAN": "/atlas/Role=production/Capability=NULL"}
+    for jobs in ([TEST_SITE_JOB, later], [moved]):
+        assert isinstance(
+            submit(session, settings, text_message(JOB_HEADER, jobs)), loader.LoadResult
+        )
+    session.commit()
+
+    document = page(client, "/accounting/data-quality/", **federation.operator.headers)
+
+    def table(heading: str) -> list[list[str]]:
+        section = f'//section[@aria-labelledby="{heading}"]//tbody/tr'
+        return [numbers(row) for row in document.xpath(section)]
+
+    # every sample's site but the registry's TEST-SITE; rows, not messages (6 normalised rows)
+    assert table("unknown-sites-heading") == [
+        ["job", "SITE-ALPHA", "21"],
+        ["summary", "SITE-ALPHA", "10"],
+        ["summary", "SITE-BETA", "10"],
+        ["normalised_summary", "SITE-GAMMA", "6"],
+        ["sync", "SITE-ALPHA", "3"],
+        ["cloud", "EXAMPLE-CLOUD-01", "7"],
+        ["storage", "EXAMPLE-CLOUD-01", "3"],
+        ["accelerator", "EXAMPLE-CLOUD-01", "3"],
+        ["public_ip", "EXAMPLE-CLOUD-01", "3"],
+    ]
+    # the AAI knows no VO here; jobs without a VO ('None') are not listed
+    unknown_vos = table("unknown-vos-heading")
+    assert [row for row in unknown_vos if row[0] == "job"] == [
+        ["job", "atlas", "11"],
+        ["job", "biomed", "5"],
+        ["job", "cms", "5"],
+    ]
+    assert "None" not in {row[1] for row in unknown_vos}
+    assert table("mixed-routes-heading") == [
+        ["SITE-ALPHA", "2026-09", "jobs, summaries", "jobs"],
+        ["SITE-ALPHA", "2026-10", "jobs, summaries", "jobs"],
+    ]
+    assert document.xpath('//p[@id="dirty-groups"]/span[contains(@class, "badge")]/text()') == ["1"]
+    assert table("rejected-heading") == [[ADMIN, "1"]]
+    (publisher,) = document.xpath('//section[@aria-labelledby="rejected-heading"]//a/@href')
+    assert publisher == "/accounting/messages/?status=rejected&publisher=" + ADMIN.replace(
+        "@", "%40"
+    )
+
+    # linked from the overview and the messages page for operators only
+    link = '//a[@href="/accounting/data-quality/"]'
+    assert page(client, "/accounting/", **federation.operator.headers).xpath(link)
+    assert page(client, "/accounting/messages/", **federation.operator.headers).xpath(link)
+    assert page(client, "/accounting/", **federation.site_admin.headers).xpath(link) == []
+    assert page(client, "/accounting/messages/", **federation.site_admin.headers).xpath(link) == []
+
+
+def test_only_operators_see_the_data_quality_page(
+    client: TestClient, federation: Federation
+) -> None:
+    forbidden = page(client, "/accounting/data-quality/", 403, **federation.site_admin.headers)
+    assert "may not accounting.data_quality.read" in text(forbidden.xpath("//main")[0])
+    anonymous = client.get("/accounting/data-quality/", headers=HTML, follow_redirects=False)
+    assert anonymous.status_code == 303
+    assert anonymous.headers["location"] == "/login?next=/accounting/data-quality/"

@@ -1,6 +1,7 @@
 """``/accounting/messages/``: the messages received, stored or refused, with APEL's reason for a
 refusal; publishers see the messages they sent, operators all of them (the service decides).
-Filters are those of ``GET /api/accounting/messages`` (status, kind, publisher), paged by id.
+Filters are those of ``GET /api/accounting/messages`` (status, kind, publisher), paged by id;
+operators find a link to the data quality, which counts recent refusals per publisher.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from fedcore.accounting.enums import MessageStatus
 from fedcore.accounting.formats.records import RecordKind
 from fedcore.accounting.schemas import MessageFilter
 from fedcore.accounting.service import messages as message_service
+from fedcore.accounting.views import quality
 from fedcore.accounting.views.reports import render_page, submitted
 from fedcore.core.deps import CurrentPrincipal, DbSession
 from fedcore.core.forms import Errors, sign_in_first, validation_errors
@@ -50,4 +52,5 @@ def message_list(
         next_cursor=page.next_cursor if page else None,
         statuses=[(s.value, s.value) for s in MessageStatus],
         kinds=[(k.value, k.value) for k in RecordKind],
+        data_quality=quality.may_read(session, principal),
     )

@@ -2,9 +2,10 @@
 
 * ``/accounting/``: this year's totals (jobs, normalised CPU, VM-months, storage, GPU hours),
   the ten sites and VOs with the most normalised CPU, and when the last accepted message of
-  each kind arrived (how fresh the figures are).
+  each kind arrived (how fresh the figures are); for operators a link to the data quality.
 * ``/accounting/sites/{site}/``: the site's months by VO for a metric and period; for those
-  who may see them, its publishers and its sync status (gaps marked).
+  who may see them, its publishers, its sync status (gaps marked) and the last messages that
+  stored its records.
 * ``/accounting/vos/{vo}/``: the VO's months by site.
 
 Anyone reads the aggregate figures, as in the REST API; the services decide the rest.
@@ -26,7 +27,7 @@ from fedcore.accounting.service import messages as message_service
 from fedcore.accounting.service import publishers as publisher_service
 from fedcore.accounting.service import reports as report_service
 from fedcore.accounting.service import sync as sync_service
-from fedcore.accounting.views import charts
+from fedcore.accounting.views import charts, quality
 from fedcore.accounting.views.reports import (
     DEFAULT_METRIC,
     answer,
@@ -49,6 +50,7 @@ TOTALS = (
 """The overview's totals: metric and label (``{unit}``: the metric's)."""
 
 TOP = 10
+LAST_MESSAGES = 10
 PERIOD_FIELDS = ("metric", "from", "to")
 FIXED_FIELDS = {"rows": "metric", "columns": "metric"}
 """A site's or VO's rows and columns are fixed: a metric not recorded per them is the metric's
@@ -143,6 +145,7 @@ def overview(request: Request, session: DbSession, principal: CurrentPrincipal) 
         unit=METRICS[DEFAULT_METRIC].unit.value,
         freshness=_freshness(session, now),
         compact=charts.compact,
+        data_quality=quality.may_read(session, principal),
     )
 
 
@@ -158,11 +161,15 @@ def site_page(
     values = _period_values(request)
     fixed = {"rows": "vo", "columns": "month", "site": site}
     result = answer(session, principal, {**values, **fixed}, FIXED_FIELDS)
-    publishers = sync = None
+    publishers = sync = last_messages = None
     if permissions.allows(
         "accounting.publisher.manage", session=session, actor=principal, target=site
     ):
         publishers = publisher_service.list_publishers(session=session, actor=principal, site=site)
+    if permissions.allows("accounting.message.read", session=session, actor=principal, target=site):
+        last_messages = message_service.messages_of_site(
+            session=session, actor=principal, site=site, limit=LAST_MESSAGES
+        )
     if result.report is not None and permissions.allows(
         "accounting.sync.read", session=session, actor=principal, target=site
     ):
@@ -182,6 +189,7 @@ def site_page(
         result=result,
         publishers=publishers,
         sync=sync,
+        last_messages=last_messages,
     )
 
 
