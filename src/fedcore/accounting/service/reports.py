@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import reduce
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, extract, func, or_, select
+from sqlalchemy import ColumnElement, and_, extract, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from fedcore.accounting.models import (
@@ -171,11 +171,39 @@ def _conditions(
     return conditions
 
 
-def _source_rank(model: Any, precedence: Sequence[str]) -> Any:
-    return case(
-        *((model.source == source, rank) for rank, source in enumerate(precedence)),
-        else_=len(precedence),
+def _outranked(
+    session: Session, table: _Table, query: ReportQuery, precedence: Sequence[str]
+) -> list[tuple[str, str, int, int]]:
+    """The (source, site, year, month) of the period whose site-month also has a source of
+    higher precedence: those rows do not count (docs/accounting.md, "Data model").
+
+    Found over the whole period, before any filter, which must not change the winner. Sites
+    mostly send one route, so this reads the few rows of the lower routes and the top route's
+    presence for their site-months only, and the report itself stays one plain GROUP BY.
+    """
+    model = table.model
+    site = model.site if query.metric.family is Family.JOBS else model.site_name
+    period = _in_period(table, query)
+    present: dict[tuple[str, int, int], set[str]] = {}
+    lower = select(model.source, site, model.year, model.month).where(
+        period, model.source != precedence[0]
     )
+    for source, name, year, month in session.execute(lower.distinct()):
+        present.setdefault((name, year, month), set()).add(source)
+    if not present:
+        return []
+    top = select(site, model.year, model.month).where(
+        period, model.source == precedence[0], site.in_(sorted({key[0] for key in present}))
+    )
+    for name, year, month in session.execute(top.distinct()):
+        if (name, year, month) in present:
+            present[name, year, month].add(precedence[0])
+    rank = {source: index for index, source in enumerate(precedence)}
+    outranked: list[tuple[str, str, int, int]] = []
+    for (name, year, month), sources in present.items():
+        best = min(sources, key=lambda source: rank.get(source, len(rank)))
+        outranked.extend((source, name, year, month) for source in sources if source != best)
+    return outranked
 
 
 def _groups(
@@ -183,34 +211,10 @@ def _groups(
 ) -> Iterator[tuple[str, Month, Sums]]:
     family = query.metric.family
     table = _TABLES[family]
-    source: Any = table.model
-    precedence = SOURCE_PRECEDENCE.get(family)
-    if precedence is not None:
-        # A site-month counts once, from its source of highest precedence: rank the rows of
-        # the period (before any other filter, which must not change the winner), keep the best.
-        model = table.model
-        site = model.site if family is Family.JOBS else model.site_name
-        needed = {query.rows, *query.filters}
-        names = {DIMENSION_COLUMNS[family][d] for d in needed}
-        names |= {name for part in query.metric.parts for name in part}
-        rank = _source_rank(model, precedence)
-        ranked = (
-            select(
-                model.year,
-                model.month,
-                *(getattr(model, name) for name in sorted(names)),
-                (rank == func.min(rank).over(partition_by=(site, model.year, model.month))).label(
-                    "counted"
-                ),
-            )
-            .where(_in_period(table, query))
-            .subquery()
-        )
-        source = ranked.c
-        table = _Table(ranked.c, ranked.c.year, ranked.c.month)
-    row = getattr(source, DIMENSION_COLUMNS[family][query.rows])
+    model = table.model
+    row = getattr(model, DIMENSION_COLUMNS[family][query.rows])
     sums = [
-        func.sum(reduce(operator.mul, [getattr(source, name) for name in part]))
+        func.sum(reduce(operator.mul, [getattr(model, name) for name in part]))
         for part in query.metric.parts
     ]
     stmt = (
@@ -218,8 +222,13 @@ def _groups(
         .where(*_conditions(table, query, regions))
         .group_by(row, table.year, table.month)
     )
+    precedence = SOURCE_PRECEDENCE.get(family)
     if precedence is not None:
-        stmt = stmt.where(source.counted)
+        outranked = _outranked(session, table, query, precedence)
+        if outranked:
+            site = model.site if family is Family.JOBS else model.site_name
+            key = tuple_(model.source, site, model.year, model.month)
+            stmt = stmt.where(key.not_in(outranked))
     regional = query.rows in (Dimension.NGI, Dimension.COUNTRY)
     for value, year, month, *parts in session.execute(stmt):
         label = site_regions(value, regions, query.rows) if regional else value
