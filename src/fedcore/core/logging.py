@@ -67,3 +67,12 @@ def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
 def get_logger(name: str) -> structlog.stdlib.BoundLogger:
     logger: structlog.stdlib.BoundLogger = structlog.get_logger(name)
     return logger
+
+
+def _standard_error(*_: object) -> structlog.PrintLogger:
+    return structlog.PrintLogger(sys.__stderr__)
+
+
+# Until configure_logging runs (``fedcore serve`` calls it), events go to the process's standard
+# error, so that a command's standard output stays its answer (an export, a JSON line).
+structlog.configure(logger_factory=_standard_error)

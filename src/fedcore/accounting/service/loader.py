@@ -42,7 +42,10 @@ from fedcore.accounting.service import authorisation, summaries
 from fedcore.core.config import Settings
 from fedcore.core.db import utcnow
 from fedcore.core.errors import FedcoreError, Forbidden, TooLarge
+from fedcore.core.logging import get_logger
 from fedcore.core.security import Principal
+
+log = get_logger("fedcore.accounting")
 
 MAX_MESSAGE_BYTES = 10 * 1024 * 1024
 """The largest message accepted (APEL producers send at most 5,000 records per message)."""
@@ -131,8 +134,25 @@ def submit_message(
         result = _load(session, settings, origin, body, digest)
     except FedcoreError as exc:
         savepoint.rollback()
-        return Rejection(reject_message(session=session, origin=origin, body=body, error=exc), exc)
+        message_id = reject_message(session=session, origin=origin, body=body, error=exc)
+        log.warning(
+            "accounting.message_rejected",
+            message_id=message_id,
+            transport=origin.transport,
+            publisher=origin.publisher,
+            error=exc.detail,
+        )
+        return Rejection(message_id, exc)
     savepoint.commit()
+    log.info(
+        "accounting.message_loaded",
+        message_id=result.message_id,
+        kind=result.kind,
+        records=result.records,
+        stored=result.stored,
+        transport=origin.transport,
+        publisher=origin.publisher,
+    )
     return result
 
 
