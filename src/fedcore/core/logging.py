@@ -73,6 +73,10 @@ def _standard_error(*_: object) -> structlog.PrintLogger:
     return structlog.PrintLogger(sys.__stderr__)
 
 
-# Until configure_logging runs (``fedcore serve`` calls it), events go to the process's standard
-# error, so that a command's standard output stays its answer (an export, a JSON line).
-structlog.configure(logger_factory=_standard_error)
+# Until configure_logging runs (``fedcore serve`` calls it), warnings and errors go to the
+# process's standard error, so that a command's standard output stays its answer (an export, a
+# JSON line); a command says what it did itself.
+structlog.configure(
+    logger_factory=_standard_error,
+    wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING),
+)

@@ -135,7 +135,7 @@ def submit_message(
     except FedcoreError as exc:
         savepoint.rollback()
         message_id = reject_message(session=session, origin=origin, body=body, error=exc)
-        log.warning(
+        log.info(
             "accounting.message_rejected",
             message_id=message_id,
             transport=origin.transport,
