@@ -433,15 +433,13 @@ def vm_month_deltas(rows: Iterable[Record]) -> list[VmMonthDelta]:
     return deltas
 
 
-def vm_month_contribution(delta: VmMonthDelta) -> tuple[Key, CloudTotals]:
-    """A VM-month's cloud group (source ``records``): its deltas, memory and disk; one VM."""
-    record = delta.record
-    key = (
-        "records",
+def _cloud_key(source: str, record: Record, month: tuple[int, int]) -> Key:
+    """A cloud super-summary group's key (:data:`CLOUD_SUPER_SUMMARY_KEY`)."""
+    return (
+        source,
         record["site_name"],
         record["cloud_compute_service"],
-        record["measurement_year"],
-        record["measurement_month"],
+        *month,
         record["global_user_name"],
         record["vo"],
         record["vo_group"],
@@ -452,6 +450,12 @@ def vm_month_contribution(delta: VmMonthDelta) -> tuple[Key, CloudTotals]:
         record["benchmark_type"],
         _null_as_zero(record["benchmark"]),
     )
+
+
+def vm_month_contribution(delta: VmMonthDelta) -> tuple[Key, CloudTotals]:
+    """A VM-month's cloud group (source ``records``): its deltas, memory and disk; one VM."""
+    record = delta.record
+    key = _cloud_key("records", record, (record["measurement_year"], record["measurement_month"]))
     return key, CloudTotals(
         cloud_type=record["cloud_type"],
         earliest_start_time=record["start_time"],
@@ -478,22 +482,7 @@ def cloud_contributions(rows: Iterable[Record]) -> Iterator[tuple[Key, CloudTota
 
 def cloud_summary_contribution(record: Record) -> tuple[Key, CloudTotals]:
     """A received cloud summary's group (source ``received``), copied."""
-    key = (
-        "received",
-        record["site_name"],
-        record["cloud_compute_service"],
-        record["year"],
-        record["month"],
-        record["global_user_name"],
-        record["vo"],
-        record["vo_group"],
-        record["vo_role"],
-        record["status"],
-        record["image_id"],
-        _null_as_zero(record["cpu_count"]),
-        record["benchmark_type"],
-        _null_as_zero(record["benchmark"]),
-    )
+    key = _cloud_key("received", record, (record["year"], record["month"]))
     return key, CloudTotals(
         cloud_type=record["cloud_type"],
         earliest_start_time=record["earliest_start_time"],

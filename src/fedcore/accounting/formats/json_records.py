@@ -97,22 +97,25 @@ def _accelerator_schema(current_year: int) -> dict[str, Any]:
     )
 
 
+_PUBLIC_IP_REQUIRED = (
+    "MeasurementTime",
+    "SiteName",
+    "CloudType",
+    "LocalUser",
+    "LocalGroup",
+    "GlobalUserName",
+    "FQAN",
+    "IPVersion",
+    "IPCount",
+)
+"""Every field of a public IP record but CloudComputeService (PR #226's schema)."""
+
 _PUBLIC_IP_SCHEMA = _envelope(
     PUBLIC_IP_TYPE,
     ["v0.2", "0.2"],
     {
         "type": "object",
-        "required": [
-            "MeasurementTime",
-            "SiteName",
-            "CloudType",
-            "LocalUser",
-            "LocalGroup",
-            "GlobalUserName",
-            "FQAN",
-            "IPVersion",
-            "IPCount",
-        ],
+        "required": list(_PUBLIC_IP_REQUIRED),
         "properties": {
             "MeasurementTime": {"type": "integer"},
             "SiteName": {"type": "string"},
@@ -155,19 +158,7 @@ _FORMATS = {
     PUBLIC_IP_TYPE: _Format(
         PUBLIC_IP,
         validator=lambda: _PUBLIC_IP_VALIDATOR,
-        mandatory=frozenset(
-            {
-                "MeasurementTime",
-                "SiteName",
-                "CloudType",
-                "LocalUser",
-                "LocalGroup",
-                "GlobalUserName",
-                "FQAN",
-                "IPVersion",
-                "IPCount",
-            }
-        ),
+        mandatory=frozenset(_PUBLIC_IP_REQUIRED),
         ignored=frozenset({"uuid"}),
     ),
 }
