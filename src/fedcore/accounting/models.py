@@ -428,7 +428,15 @@ RECORD_TABLES: dict[RecordKind, type[Base]] = {
 """The table of each record family (StAR group attributes go to :class:`StorageGroupAttribute`)."""
 
 
-class SuperSummary(Base):
+class _Summary:
+    """A summary group's state: ``dirty`` when a load took away a record holding one of its
+    extremes (rebuilt by the ``accounting.summarise-dirty`` job), and when it last changed."""
+
+    dirty: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class SuperSummary(_Summary, Base):
     """APEL's HybridSuperSummaries (§2.4): job usage per site, month, user, VO role, submit
     host, infrastructure, benchmark and cores, kept apart per ``source`` (SummarySource).
 
@@ -467,11 +475,9 @@ class SuperSummary(Base):
     normalised_wall_units: Mapped[int] = mapped_column(BigInteger, default=0)
     normalised_cpu_units: Mapped[int] = mapped_column(BigInteger, default=0)
     number_of_jobs: Mapped[int] = mapped_column(BigInteger, default=0)
-    dirty: Mapped[bool] = mapped_column(Boolean, default=False)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
-class CloudSuperSummary(Base):
+class CloudSuperSummary(_Summary, Base):
     """The CloudSummaries grouping (§2.4) of per-VM-month deltas (``source`` ``records``) and
     of received cloud summaries (``received``)."""
 
@@ -506,11 +512,9 @@ class CloudSuperSummary(Base):
     memory: Mapped[int] = mapped_column(BigInteger, default=0)
     disk: Mapped[int] = mapped_column(BigInteger, default=0)
     number_of_vms: Mapped[int] = mapped_column(BigInteger, default=0)
-    dirty: Mapped[bool] = mapped_column(Boolean, default=False)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
-class AcceleratorSummary(Base):
+class AcceleratorSummary(_Summary, Base):
     """SummariseAccelerators (§1.11, §2.4): per-month totals of accelerator records."""
 
     __tablename__ = "accounting_accelerator_summary"
@@ -533,5 +537,3 @@ class AcceleratorSummary(Base):
     available_duration: Mapped[int] = mapped_column(BigInteger, default=0)
     active_duration: Mapped[int] = mapped_column(BigInteger, default=0)
     number_of_records: Mapped[int] = mapped_column(BigInteger, default=0)
-    dirty: Mapped[bool] = mapped_column(Boolean, default=False)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

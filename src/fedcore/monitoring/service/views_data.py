@@ -22,8 +22,10 @@ from fedcore.core.errors import NotFound
 from fedcore.monitoring.enums import Level
 from fedcore.monitoring.models import ComputedDay, DailyAR, MetricResult, Report, StatusTimeline
 from fedcore.monitoring.service.argo_results import (
+    ARSeries,
     Filter,
     Granularity,
+    SupergroupSeries,
     ar_series,
     group_types,
     supergroup_series,
@@ -388,59 +390,12 @@ class Month:
     reliability: float | None
 
 
-def group_month(*, session: Session, report: str, group: str, day: date) -> Month:
-    """An endpoint group's daily A/R over the month of ``day``, and the month's."""
-    find_group(session=session, report=report, group=group)
-    first, last = month_of(day)
-    where = Filter(group=group)
-    daily = ar_series(
-        session=session,
-        report=report,
-        level=Level.GROUP,
-        start=first,
-        end=last,
-        granularity=Granularity.DAILY,
-        where=where,
-    )
-    monthly = ar_series(
-        session=session,
-        report=report,
-        level=Level.GROUP,
-        start=first,
-        end=last,
-        granularity=Granularity.MONTHLY,
-        where=where,
-    )
-    days = [
-        DayValue(date.fromisoformat(str(p.period)), p.availability, p.reliability)
-        for series in daily
-        for p in series.points
-    ]
-    total = monthly[0].points[0] if monthly else None
-    return Month(
-        first,
-        last,
-        days,
-        total.availability if total else None,
-        total.reliability if total else None,
-    )
-
-
-def supergroup_month(*, session: Session, report: str, supergroup: str, day: date) -> Month:
-    """A supergroup's daily A/R (its groups' weighted mean) over the month of ``day``."""
-    find_supergroup(session=session, report=report, supergroup=supergroup)
-    first, last = month_of(day)
-    series = {
-        granularity: supergroup_series(
-            session=session,
-            report=report,
-            start=first,
-            end=last,
-            granularity=granularity,
-            supergroup=supergroup,
-        )
-        for granularity in (Granularity.DAILY, Granularity.MONTHLY)
-    }
+def _month(
+    first: date,
+    last: date,
+    series: dict[Granularity, list[ARSeries]] | dict[Granularity, list[SupergroupSeries]],
+) -> Month:
+    """A month's daily values and total from its daily and monthly series."""
     days = [
         DayValue(date.fromisoformat(str(p.period)), p.availability, p.reliability)
         for s in series[Granularity.DAILY]
@@ -453,4 +408,50 @@ def supergroup_month(*, session: Session, report: str, supergroup: str, day: dat
         days,
         totals[0].availability if totals else None,
         totals[0].reliability if totals else None,
+    )
+
+
+_GRANULARITIES = (Granularity.DAILY, Granularity.MONTHLY)
+
+
+def group_month(*, session: Session, report: str, group: str, day: date) -> Month:
+    """An endpoint group's daily A/R over the month of ``day``, and the month's."""
+    find_group(session=session, report=report, group=group)
+    first, last = month_of(day)
+    return _month(
+        first,
+        last,
+        {
+            granularity: ar_series(
+                session=session,
+                report=report,
+                level=Level.GROUP,
+                start=first,
+                end=last,
+                granularity=granularity,
+                where=Filter(group=group),
+            )
+            for granularity in _GRANULARITIES
+        },
+    )
+
+
+def supergroup_month(*, session: Session, report: str, supergroup: str, day: date) -> Month:
+    """A supergroup's daily A/R (its groups' weighted mean) over the month of ``day``."""
+    find_supergroup(session=session, report=report, supergroup=supergroup)
+    first, last = month_of(day)
+    return _month(
+        first,
+        last,
+        {
+            granularity: supergroup_series(
+                session=session,
+                report=report,
+                start=first,
+                end=last,
+                granularity=granularity,
+                supergroup=supergroup,
+            )
+            for granularity in _GRANULARITIES
+        },
     )

@@ -142,18 +142,7 @@ def group_month_page(
     summary, shown = _month(session, report, month)
     values = views_data.group_month(session=session, report=report, group=group, day=shown)
     supergroup = views_data.find_group(session=session, report=report, group=group)
-    return render_page(
-        request,
-        "monitoring/month.html",
-        report=summary,
-        entity=group,
-        kind=summary.group_type,
-        supergroup=supergroup,
-        month=values,
-        chart=svg.month_chart(
-            group, values, summary.availability_target, summary.reliability_target
-        ),
-    )
+    return _month_page(request, summary, group, summary.group_type, supergroup, values)
 
 
 @router.get("/reports/{report}/ngis/{supergroup}/month")
@@ -169,16 +158,28 @@ def supergroup_month_page(
     values = views_data.supergroup_month(
         session=session, report=report, supergroup=supergroup, day=shown
     )
+    return _month_page(request, summary, supergroup, summary.supergroup_type, None, values)
+
+
+def _month_page(
+    request: Request,
+    summary: ReportSummary,
+    entity: str,
+    kind: str,
+    supergroup: str | None,
+    values: views_data.Month,
+) -> Response:
+    """A site's or a supergroup's month: daily A/R and the chart against the targets."""
     return render_page(
         request,
         "monitoring/month.html",
         report=summary,
-        entity=supergroup,
-        kind=summary.supergroup_type,
-        supergroup=None,
+        entity=entity,
+        kind=kind,
+        supergroup=supergroup,
         month=values,
         chart=svg.month_chart(
-            supergroup, values, summary.availability_target, summary.reliability_target
+            entity, values, summary.availability_target, summary.reliability_target
         ),
     )
 
